@@ -1,0 +1,206 @@
+package caddymodule
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func TestUnmarshalCaddyfile(t *testing.T) {
+	input := `hubspot_identify {
+		access_token {env.HUBSPOT_ACCESS_TOKEN}
+		email        {http.request.header.X-Auth-Request-Email}
+		first_name   {http.request.header.X-Auth-Request-First-Name}
+		last_name    {http.request.header.X-Auth-Request-Last-Name}
+		endpoint     http://127.0.0.1:9999/visitor-identification/v3/tokens/create
+		timeout      250ms
+		token_ttl    6h
+		max_tokens   500
+	}`
+
+	var h Handler
+	if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
+		t.Fatalf("UnmarshalCaddyfile() error = %v", err)
+	}
+
+	want := Handler{
+		AccessToken: "{env.HUBSPOT_ACCESS_TOKEN}",
+		Email:       "{http.request.header.X-Auth-Request-Email}",
+		FirstName:   "{http.request.header.X-Auth-Request-First-Name}",
+		LastName:    "{http.request.header.X-Auth-Request-Last-Name}",
+		Endpoint:    "http://127.0.0.1:9999/visitor-identification/v3/tokens/create",
+		Timeout:     caddy.Duration(250 * time.Millisecond),
+		TokenTTL:    caddy.Duration(6 * time.Hour),
+		MaxTokens:   500,
+	}
+	if h.AccessToken != want.AccessToken || h.Email != want.Email || h.FirstName != want.FirstName ||
+		h.LastName != want.LastName || h.Endpoint != want.Endpoint || h.Timeout != want.Timeout ||
+		h.TokenTTL != want.TokenTTL || h.MaxTokens != want.MaxTokens {
+		t.Errorf("UnmarshalCaddyfile() = %+v, want %+v", h, want)
+	}
+}
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		input   string
+		wantErr string
+	}{
+		{
+			name:    "unknown subdirective",
+			input:   "hubspot_identify {\n access_token x\n email y\n emial z\n}",
+			wantErr: `unrecognized subdirective "emial"`,
+		},
+		{
+			name:    "missing access token",
+			input:   "hubspot_identify {\n email {http.auth.user.id}\n}",
+			wantErr: "access_token: missing",
+		},
+		{
+			name:    "missing email",
+			input:   "hubspot_identify {\n access_token {env.T}\n}",
+			wantErr: "email: missing",
+		},
+		{
+			name:    "argument on directive line",
+			input:   "hubspot_identify extra {\n access_token x\n email y\n}",
+			wantErr: "wrong argument count",
+		},
+		{
+			name:    "two emails",
+			input:   "hubspot_identify {\n access_token x\n email a b\n}",
+			wantErr: "email: expected one value",
+		},
+		{
+			name:    "bad duration",
+			input:   "hubspot_identify {\n access_token x\n email y\n timeout soon\n}",
+			wantErr: `timeout: invalid duration "soon"`,
+		},
+		{
+			name:    "bad token ttl",
+			input:   "hubspot_identify {\n access_token x\n email y\n token_ttl 1 h\n}",
+			wantErr: "token_ttl: expected one duration",
+		},
+		{
+			name:    "endpoint without scheme",
+			input:   "hubspot_identify {\n access_token x\n email y\n endpoint api.hubapi.com/x\n}",
+			wantErr: "endpoint: invalid URL",
+		},
+		{
+			name:    "endpoint unparsable",
+			input:   "hubspot_identify {\n access_token x\n email y\n endpoint \"http://[::1\"\n}",
+			wantErr: "endpoint: invalid URL",
+		},
+		{
+			name:    "max tokens zero",
+			input:   "hubspot_identify {\n access_token x\n email y\n max_tokens 0\n}",
+			wantErr: `max_tokens: invalid value "0"`,
+		},
+		{
+			name:    "max tokens not a number",
+			input:   "hubspot_identify {\n access_token x\n email y\n max_tokens lots\n}",
+			wantErr: `max_tokens: invalid value "lots"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h Handler
+			err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tt.input))
+			if err == nil {
+				t.Fatalf("UnmarshalCaddyfile(%q) error = nil, want one containing %q", tt.input, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("UnmarshalCaddyfile(%q) error = %q, want it to contain %q", tt.input, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	valid := func() Handler {
+		return Handler{
+			Email:     "{http.auth.user.id}",
+			Endpoint:  "https://api.hubapi.com/visitor-identification/2026-03/tokens/create",
+			Timeout:   caddy.Duration(time.Second),
+			TokenTTL:  caddy.Duration(11 * time.Hour),
+			MaxTokens: 10,
+		}
+	}
+
+	tests := []struct {
+		name    string
+		modify  func(*Handler)
+		wantErr string
+	}{
+		{"valid", func(*Handler) {}, ""},
+		{"ttl of exactly 12h", func(h *Handler) { h.TokenTTL = caddy.Duration(12 * time.Hour) }, ""},
+		{"ttl above 12h", func(h *Handler) { h.TokenTTL = caddy.Duration(12*time.Hour + time.Second) }, "token_ttl: invalid value 12h0m1s"},
+		{"negative timeout", func(h *Handler) { h.Timeout = caddy.Duration(-time.Second) }, "timeout: invalid value"},
+		{"missing email", func(h *Handler) { h.Email = " " }, "email: missing"},
+		{"ftp endpoint", func(h *Handler) { h.Endpoint = "ftp://example.com/x" }, "endpoint: invalid URL"},
+		{"endpoint with credentials", func(h *Handler) { h.Endpoint = "https://user:secret@example.com/x" }, "credentials in the URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := valid()
+			tt.modify(&h)
+			err := h.Validate()
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Errorf("Validate() error = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Validate() error = %v, want it to contain %q", err, tt.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "secret") {
+				t.Errorf("Validate() error %q repeats a credential", err)
+			}
+		})
+	}
+}
+
+func TestResolveAccessToken(t *testing.T) {
+	const secret = "pat-na1-00000000-1111-2222-3333-444444444444"
+	t.Setenv("HSI_TEST_TOKEN", secret)
+	t.Setenv("HSI_TEST_EMPTY", "")
+	t.Setenv("HSI_TEST_SPACE", "pat na1")
+
+	tests := []struct {
+		name       string
+		configured string
+		want       string
+		wantErr    string
+	}{
+		{"environment", "{env.HSI_TEST_TOKEN}", secret, ""},
+		{"literal", secret, secret, ""},
+		{"missing", "", "", "access_token: missing"},
+		{"empty environment", "{env.HSI_TEST_EMPTY}", "", "access_token:"},
+		{"unset environment", "{env.HSI_TEST_UNSET_VARIABLE}", "", "access_token:"},
+		{"inner space", "{env.HSI_TEST_SPACE}", "", "spaces or control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := resolveAccessToken(tt.configured)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("resolveAccessToken(%q) error = %v, want it to contain %q", tt.configured, err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "pat na1") {
+					t.Errorf("resolveAccessToken(%q) error %q contains the token", tt.configured, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("resolveAccessToken(%q) error = %v", tt.configured, err)
+			}
+			if got != tt.want {
+				t.Errorf("resolveAccessToken(%q) = %q, want %q", tt.configured, got, tt.want)
+			}
+		})
+	}
+}

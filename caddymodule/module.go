@@ -1,0 +1,234 @@
+// Package caddymodule provides the hubspot_identify HTTP handler, which
+// identifies signed-in visitors to HubSpot's chat widget by injecting a
+// visitor identification token into the HTML pages they load.
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/hubspot"
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("hubspot_identify", parseCaddyfile)
+
+	// After encode, so authentication handlers have set the identity
+	// placeholders and encode compresses the injected page; before
+	// templates, reverse_proxy and file_server, whose output is wrapped.
+	httpcaddyfile.RegisterDirectiveOrder("hubspot_identify", httpcaddyfile.After, "encode")
+}
+
+// Defaults and limits of the configuration.
+const (
+	DefaultTimeout   = time.Second
+	DefaultTokenTTL  = 11 * time.Hour
+	DefaultMaxTokens = 100000
+
+	// fetchTimeout bounds one call to HubSpot. It is longer than Timeout on
+	// purpose: a page stops waiting after Timeout, but the call goes on and
+	// its token is cached for the visitor's next page.
+	fetchTimeout = 10 * time.Second
+)
+
+// Handler injects HubSpot's visitor identification into HTML documents
+// served to signed-in visitors. Requests without a valid visitor email,
+// and responses that are not a 200 HTML page to a GET, pass through
+// untouched.
+type Handler struct {
+	// The HubSpot access token (private app access token, service key or
+	// OAuth access token) with the scope
+	// conversations.visitor_identification.tokens.create. Placeholders such
+	// as {env.HUBSPOT_ACCESS_TOKEN} or {file./run/secrets/hubspot} are
+	// resolved once at provisioning; prefer them to a literal token, which
+	// would appear in the config and `caddy adapt` output. Required.
+	AccessToken string `json:"access_token,omitempty"`
+
+	// The visitor's email address, evaluated for each request; usually a
+	// placeholder set by an authentication handler or a trusted header,
+	// such as {http.auth.user.id} or
+	// {http.request.header.X-Auth-Request-Email}. A value that is empty,
+	// still contains a placeholder, or is not a single plain email address
+	// (at most 254 bytes) means the request has no visitor. Required.
+	Email string `json:"email,omitempty"`
+
+	// The visitor's first name, evaluated for each request. HubSpot uses it
+	// only for new contacts or contacts whose name is unknown. Optional.
+	FirstName string `json:"first_name,omitempty"`
+
+	// The visitor's last name, evaluated for each request. Optional.
+	LastName string `json:"last_name,omitempty"`
+
+	// The URL of HubSpot's token create endpoint. Default:
+	// https://api.hubapi.com/visitor-identification/2026-03/tokens/create
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// The most a page is held back waiting for a visitor's token. When it
+	// passes, the page is served unchanged and the token, once it arrives,
+	// is cached for the next page view. Default: 1s.
+	Timeout caddy.Duration `json:"timeout,omitempty"`
+
+	// How long a token is reused for the same visitor. HubSpot accepts a
+	// token for 12 hours after minting it, so at most 12h. Default: 11h.
+	TokenTTL caddy.Duration `json:"token_ttl,omitempty"`
+
+	// The maximum number of tokens cached in memory; the least recently
+	// used visitor's token is evicted first. Default: 100000.
+	MaxTokens int `json:"max_tokens,omitempty"`
+
+	accessToken string
+	client      *hubspot.Client
+	tokens      *tokens.Source
+	logger      *zap.Logger
+	warnings    *sampledLogger
+	metrics     *metrics
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.hubspot_identify",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision fills in defaults, resolves the access token and sets up the
+// HubSpot client and token cache.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.warnings = newSampledLogger(h.logger, warnInterval)
+
+	if h.Endpoint == "" {
+		h.Endpoint = hubspot.DefaultEndpoint
+	}
+	if h.Timeout == 0 {
+		h.Timeout = caddy.Duration(DefaultTimeout)
+	}
+	if h.TokenTTL == 0 {
+		h.TokenTTL = caddy.Duration(DefaultTokenTTL)
+	}
+	if h.MaxTokens == 0 {
+		h.MaxTokens = DefaultMaxTokens
+	}
+
+	token, err := resolveAccessToken(h.AccessToken)
+	if err != nil {
+		return err
+	}
+	h.accessToken = token
+
+	if err := h.validate(); err != nil {
+		return err
+	}
+
+	m, err := registerMetrics(ctx.GetMetricsRegistry())
+	if err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
+	h.metrics = m
+
+	h.client = &hubspot.Client{
+		Endpoint:    h.Endpoint,
+		AccessToken: h.accessToken,
+		HTTPClient:  &http.Client{Timeout: fetchTimeout},
+	}
+	h.tokens = tokens.New(tokens.Config{
+		TTL:          time.Duration(h.TokenTTL),
+		Capacity:     h.MaxTokens,
+		FetchTimeout: fetchTimeout,
+	})
+
+	h.logger.Info("hubspot visitor identification enabled",
+		zap.String("endpoint", h.Endpoint),
+		zap.Duration("timeout", time.Duration(h.Timeout)),
+		zap.Duration("token_ttl", time.Duration(h.TokenTTL)),
+		zap.Int("max_tokens", h.MaxTokens))
+	return nil
+}
+
+// Validate checks the configuration. Provision has already run it once;
+// Caddy calls it again, which is harmless.
+func (h *Handler) Validate() error {
+	return h.validate()
+}
+
+func (h *Handler) validate() error {
+	if strings.TrimSpace(h.Email) == "" {
+		return fmt.Errorf("email: missing; set it to the placeholder that carries the signed-in visitor's address, such as {http.request.header.X-Auth-Request-Email}")
+	}
+	if err := validateEndpoint(h.Endpoint); err != nil {
+		return err
+	}
+	if h.Timeout <= 0 {
+		return fmt.Errorf("timeout: invalid value %s; it must be a positive duration such as 1s", time.Duration(h.Timeout))
+	}
+	if ttl := time.Duration(h.TokenTTL); ttl <= 0 || ttl > hubspot.TokenLifetime {
+		return fmt.Errorf("token_ttl: invalid value %s; it must be positive and at most 12h, because HubSpot rejects tokens older than 12 hours", ttl)
+	}
+	if h.MaxTokens < 0 {
+		return fmt.Errorf("max_tokens: invalid value %d; it must be a positive number of tokens", h.MaxTokens)
+	}
+	return nil
+}
+
+// Cleanup stops token fetches still in flight.
+func (h *Handler) Cleanup() error {
+	if h.tokens != nil {
+		h.tokens.Close()
+	}
+	return nil
+}
+
+// resolveAccessToken replaces the global placeholders ({env.*}, {file.*})
+// in the configured token. Errors name the field but never the value.
+func resolveAccessToken(configured string) (string, error) {
+	if strings.TrimSpace(configured) == "" {
+		return "", fmt.Errorf("access_token: missing; set it to {env.HUBSPOT_ACCESS_TOKEN} or {file./path/to/secret} holding a HubSpot private app access token")
+	}
+
+	token, err := caddy.NewReplacer().ReplaceOrErr(configured, true, true)
+	if err != nil {
+		return "", fmt.Errorf("access_token: %w; make sure the environment variable or file it names exists and is not empty", err)
+	}
+
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return "", fmt.Errorf("access_token: resolved to an empty value; make sure the environment variable or file it names holds the token")
+	}
+	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", fmt.Errorf("access_token: the resolved value contains spaces or control characters; check the environment variable or file it names")
+	}
+	return token, nil
+}
+
+func validateEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return fmt.Errorf("endpoint: invalid URL %q: %v; use a full URL such as %s", endpoint, err, hubspot.DefaultEndpoint)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("endpoint: invalid URL %q: it needs an http or https scheme and a host, such as %s", endpoint, hubspot.DefaultEndpoint)
+	}
+	if u.User != nil {
+		return fmt.Errorf("endpoint: invalid URL: credentials in the URL are not supported; use access_token")
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

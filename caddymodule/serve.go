@@ -1,0 +1,187 @@
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/hubspot"
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/inject"
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/visitor"
+)
+
+// ServeHTTP identifies the visitor and, for a visitor's HTML page, wraps
+// the response writer so the snippet is injected as the page streams.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// Only a 200 to a GET is ever injected, so nothing else needs the
+	// visitor resolved.
+	if r.Method != http.MethodGet || isUpgrade(r) {
+		return next.ServeHTTP(w, r)
+	}
+
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	email, ok := visitor.Email(repl.ReplaceKnown(h.Email, ""))
+	if !ok {
+		return next.ServeHTTP(w, r)
+	}
+	v := hubspot.Visitor{Email: email}
+	if h.FirstName != "" {
+		v.FirstName = visitor.Name(repl.ReplaceKnown(h.FirstName, ""))
+	}
+	if h.LastName != "" {
+		v.LastName = visitor.Name(repl.ReplaceKnown(h.LastName, ""))
+	}
+
+	rw := &responseWriter{
+		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		handler:               h,
+		request:               r,
+		visitor:               v,
+	}
+
+	// For a document request, start the lookup now so HubSpot's latency
+	// overlaps the upstream's, and ask the upstream for a full, plain page
+	// that can be injected. encode, which runs before this handler, has
+	// already read Accept-Encoding and still compresses for the client.
+	if isDocumentRequest(r) {
+		rw.lookup = h.lookup(v)
+		rw.lookupStarted = true
+		for _, name := range []string{"If-None-Match", "If-Modified-Since", "If-Range", "Range", "Accept-Encoding"} {
+			r.Header.Del(name)
+		}
+	}
+
+	err := next.ServeHTTP(rw, r)
+	if err != nil && !rw.wroteHeader {
+		// Nothing reached the client, so Caddy's error handling can still
+		// write an error page.
+		return err
+	}
+	if closeErr := rw.close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// lookup starts or joins the token lookup for v.
+func (h *Handler) lookup(v hubspot.Visitor) tokens.Future {
+	return h.tokens.Get(visitor.Key(v.Email), func(ctx context.Context) (string, error) {
+		h.metrics.lookups.WithLabelValues(lookupFetched).Inc()
+		return h.client.CreateToken(ctx, v)
+	})
+}
+
+// snippet waits at most Timeout for the visitor's token and returns the
+// script to inject, or nil to serve the page unchanged.
+func (h *Handler) snippet(ctx context.Context, future tokens.Future, v hubspot.Visitor) []byte {
+	if future.Ready() {
+		h.metrics.lookups.WithLabelValues(lookupCached).Inc()
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(h.Timeout))
+	defer cancel()
+
+	start := time.Now()
+	token, err := future.Wait(ctx)
+	if err != nil {
+		h.logLookupError(err, time.Since(start))
+		return nil
+	}
+
+	if !inject.ValidToken(token) {
+		h.metrics.lookups.WithLabelValues(lookupImplausibleToken).Inc()
+		h.warnings.Warn("hubspot returned a token that is not plausible; page served without identification",
+			zap.Int("token_length", len(token)))
+		return nil
+	}
+	return inject.Script(v.Email, token, "")
+}
+
+// logLookupError logs why a page goes out without identification. The
+// message never contains the visitor's email or the access token.
+func (h *Handler) logLookupError(err error, waited time.Duration) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		h.metrics.lookups.WithLabelValues(lookupTimeout).Inc()
+		h.warnings.Warn("timed out waiting for a hubspot token; page served without identification",
+			zap.Duration("timeout", time.Duration(h.Timeout)))
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; there is no page to serve.
+		if c := h.logger.Check(zapcore.DebugLevel, "token lookup abandoned by client"); c != nil {
+			c.Write(zap.Duration("waited", waited))
+		}
+		return
+	}
+
+	h.metrics.lookups.WithLabelValues(lookupError).Inc()
+	fields := []zap.Field{zap.Error(err)}
+	var apiErr *hubspot.APIError
+	if errors.As(err, &apiErr) {
+		fields = append(fields,
+			zap.Int("status", apiErr.StatusCode),
+			zap.String("category", apiErr.Category),
+			zap.String("correlation_id", apiErr.CorrelationID))
+		if hint := apiErr.Hint(); hint != "" {
+			fields = append(fields, zap.String("fix", hint))
+		}
+	}
+	h.warnings.Warn("hubspot token lookup failed; page served without identification", fields...)
+}
+
+// isUpgrade reports whether r asks to switch protocols (websockets), whose
+// responses are never pages.
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != ""
+}
+
+// isDocumentRequest reports whether r is a browser loading a page, as
+// opposed to a fetch, an image or a script: Sec-Fetch-Dest is absent or
+// "document", and Accept admits text/html.
+func isDocumentRequest(r *http.Request) bool {
+	if dest := r.Header.Get("Sec-Fetch-Dest"); dest != "" && dest != "document" {
+		return false
+	}
+	return acceptsHTML(r.Header.Values("Accept"))
+}
+
+// acceptsHTML reports whether the Accept header values admit text/html
+// with a non-zero quality. No Accept header admits everything.
+func acceptsHTML(values []string) bool {
+	if len(values) == 0 {
+		return true
+	}
+	for _, value := range values {
+		for mediaRange := range strings.SplitSeq(value, ",") {
+			mediaType, params, _ := strings.Cut(mediaRange, ";")
+			mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+			if mediaType != "text/html" && mediaType != "text/*" && mediaType != "*/*" {
+				continue
+			}
+			if !zeroQuality(params) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// zeroQuality reports whether media range parameters set q=0.
+func zeroQuality(params string) bool {
+	for param := range strings.SplitSeq(params, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(param), "=")
+		if strings.EqualFold(name, "q") {
+			value = strings.TrimRight(strings.TrimSpace(value), "0")
+			return value == "" || value == "0." || value == "0"
+		}
+	}
+	return false
+}
