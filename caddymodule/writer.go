@@ -71,7 +71,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 	if length, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && length >= 0 {
 		rw.contentLength = length
 	}
-	rw.injector = inject.NewWriter(rw.ResponseWriter, inject.DefaultWindow, rw.snippet, rw.decided)
+	rw.injector = inject.NewWriter(rw.ResponseWriter, inject.DefaultWindow, rw.snippet, rw.commit)
 }
 
 // Write sends p through the injector, or straight on.
@@ -98,7 +98,8 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // FlushError flushes the wrapped writer. An injector still looking for the
-// injection point gives up first, so a streaming page keeps its timing.
+// injection point first sends what precedes it, so a streaming page keeps
+// its timing.
 func (rw *responseWriter) FlushError() error {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
@@ -124,32 +125,45 @@ func (rw *responseWriter) snippet() []byte {
 	return snippet
 }
 
-// decided is called by the injector before the first body byte goes out.
-func (rw *responseWriter) decided(injected bool) {
-	switch {
-	case injected:
-		rw.handler.metrics.injections.WithLabelValues(resultInjected).Inc()
-		makePrivate(rw.Header())
+// commit is called by the injector before the first body byte goes out,
+// and writes the status and headers.
+func (rw *responseWriter) commit(decision inject.Decision) {
+	header := rw.Header()
+	switch decision {
+	case inject.Injected:
+		makePrivate(header)
 
 		// A known length stays known, so the client needs no chunked
 		// encoding and encode can apply its minimum length.
 		if rw.contentLength >= 0 {
-			rw.Header().Set("Content-Length", strconv.FormatInt(rw.contentLength+int64(rw.snippetLength), 10))
+			header.Set("Content-Length", strconv.FormatInt(rw.contentLength+int64(rw.snippetLength), 10))
 		}
-	case rw.snippetCalled:
-		rw.handler.metrics.injections.WithLabelValues(resultNoToken).Inc()
-	default:
-		rw.handler.metrics.injections.WithLabelValues(resultNoInjectionPoint).Inc()
+
+	case inject.Pending:
+		// The upstream flushed before the injection point, so the headers
+		// go out before it is known whether the snippet follows.
+		makePrivate(header)
 	}
 	rw.ResponseWriter.WriteHeader(rw.status)
 }
 
-// close ends an injected body, sending what the injector still holds.
+// close ends an injected body, sending what the injector still holds, and
+// counts what was done with the page.
 func (rw *responseWriter) close() error {
 	if rw.injector == nil {
 		return nil
 	}
-	return rw.injector.Close()
+	err := rw.injector.Close()
+
+	result := resultNoInjectionPoint
+	switch {
+	case rw.injector.Injected():
+		result = resultInjected
+	case rw.snippetCalled:
+		result = resultNoToken
+	}
+	rw.handler.metrics.injections.WithLabelValues(result).Inc()
+	return err
 }
 
 // writerOnly hides ReadFrom so io.Copy does not call back into it.

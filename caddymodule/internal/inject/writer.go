@@ -1,0 +1,255 @@
+package inject
+
+import (
+	"errors"
+	"io"
+)
+
+// DefaultWindow is the window, in bytes, of a Writer created with a window of
+// zero or less.
+const DefaultWindow = 64 << 10
+
+var errClosed = errors.New("inject: Write after Close")
+
+// Decision is what a Writer tells its caller before the first byte of the
+// body reaches dst, so the caller can commit the response headers.
+type Decision uint8
+
+const (
+	// Unchanged means the body is written exactly as it arrives.
+	Unchanged Decision = iota
+
+	// Injected means the snippet is in the body.
+	Injected
+
+	// Pending means a Flush sent bytes before the injection point was
+	// found, so the snippet may still be inserted later.
+	Pending
+)
+
+// Writer copies an HTML response body to another writer and inserts a
+// snippet at the injection point. It holds at most its window of bytes while
+// it looks for that point. A Writer is not safe for concurrent use.
+type Writer struct {
+	dst     io.Writer
+	window  int
+	snippet func() []byte
+	commit  func(Decision)
+
+	scan      scanner
+	held      []byte // bytes scanned but not yet written
+	released  int    // bytes written before the decision, by Flush
+	committed bool   // commit was called
+	passing   bool   // decided, so Write copies straight to dst
+	injected  bool
+	closed    bool
+	err       error // first error from dst
+}
+
+// NewWriter returns a Writer that copies to dst. window is the maximum number
+// of body bytes scanned for the injection point, or DefaultWindow if
+// window <= 0.
+//
+// When the point is found, snippet is called exactly once and its result, if
+// not empty, is written there. snippet may block, for example while it waits
+// for the visitor's identification token. commit is called exactly once,
+// before the first byte is written to dst, or from Flush or Close if nothing
+// is written. The caller can then fix the response headers, such as dropping
+// Content-Length, only when the body changes or may change. Both funcs may
+// be nil.
+func NewWriter(dst io.Writer, window int, snippet func() []byte, commit func(Decision)) *Writer {
+	if window <= 0 {
+		window = DefaultWindow
+	}
+	return &Writer{dst: dst, window: window, snippet: snippet, commit: commit}
+}
+
+// Write copies p to dst, or holds it while the injection point is unknown. It
+// returns len(p) on success, even when some bytes are still held. Once the
+// decision is made, p goes straight to dst without copying.
+func (w *Writer) Write(p []byte) (int, error) {
+	switch {
+	case w.err != nil:
+		return 0, w.err
+	case w.closed:
+		return 0, errClosed
+	case w.passing:
+		return w.writeDst(p)
+	}
+
+	// Scan only what fits in the window, so that a decision is made within
+	// the first window bytes of the body, however much Flush released.
+	room := w.window - w.released - len(w.held)
+	fits := min(len(p), room)
+	switch w.scan.scan(p[:fits]) {
+	case found:
+		return w.release(w.scan.point, p)
+	case noPoint:
+		return w.release(-1, p)
+	}
+
+	if fits < len(p) {
+		// The window is full and still no decision.
+		return w.release(-1, p)
+	}
+
+	w.hold(p)
+	return len(p), nil
+}
+
+// Flush prepares for the caller's flush of dst. It writes the held bytes
+// that certainly come before the injection point and keeps looking, so a
+// streamed page keeps its timing and is still injected. Only an unfinished
+// tag or character reference stays held. If no decision was made yet, the
+// caller's commit sees Pending. Flush does not flush dst itself.
+func (w *Writer) Flush() error {
+	if w.err != nil || w.passing || w.closed {
+		return w.err
+	}
+
+	w.commitOnce(Pending)
+
+	safe := w.scan.safeOffset() - w.released
+	if safe <= 0 {
+		return nil
+	}
+	if err := w.writeAll(w.held[:safe]); err != nil {
+		return err
+	}
+
+	// Keep the unwritten tail at the start of the buffer, so it does not
+	// grow past the window however often Flush runs.
+	w.held = w.held[:copy(w.held, w.held[safe:])]
+	w.released += safe
+	return nil
+}
+
+// Close decides on the held bytes with the end-of-input rules of the HTML
+// tokenizer and writes them out. It does not close dst. Write fails after
+// Close.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+
+	if w.err != nil || w.passing {
+		return w.err
+	}
+
+	point := -1
+	if w.scan.finish() == found {
+		point = w.scan.point
+	}
+	_, err := w.release(point, nil)
+	return err
+}
+
+// Injected reports whether the snippet was inserted.
+func (w *Writer) Injected() bool {
+	return w.injected
+}
+
+// hold appends p to the held bytes, growing the buffer geometrically up to
+// the window. The caller has checked that p fits.
+func (w *Writer) hold(p []byte) {
+	need := len(w.held) + len(p)
+	if need > cap(w.held) {
+		size := min(max(2*cap(w.held), need, 512), w.window-w.released)
+		grown := make([]byte, len(w.held), size)
+		copy(grown, w.held)
+		w.held = grown
+	}
+	w.held = append(w.held, p...)
+}
+
+// release makes the decision, with point the injection point in stream
+// offsets or -1 for none, and writes the held bytes and p to dst. It returns
+// how many bytes of p were written.
+func (w *Writer) release(point int, p []byte) (int, error) {
+	var snippet []byte
+	if point >= 0 && w.snippet != nil {
+		snippet = w.snippet()
+	}
+	w.injected = len(snippet) > 0
+	w.passing = true
+	if w.injected {
+		w.commitOnce(Injected)
+	} else {
+		w.commitOnce(Unchanged)
+	}
+
+	held := w.held
+	w.held = nil
+	point -= w.released // from a stream offset to an offset in held
+
+	if !w.injected {
+		if err := w.writeAll(held); err != nil {
+			return 0, err
+		}
+		return w.writeDst(p)
+	}
+
+	if point <= len(held) {
+		if err := w.writeAll(held[:point], snippet, held[point:]); err != nil {
+			return 0, err
+		}
+		return w.writeDst(p)
+	}
+
+	// The injection point is inside p.
+	at := point - len(held)
+	if err := w.writeAll(held); err != nil {
+		return 0, err
+	}
+	n, err := w.writeDst(p[:at])
+	if err != nil {
+		return n, err
+	}
+	if err := w.writeAll(snippet); err != nil {
+		return at, err
+	}
+	n, err = w.writeDst(p[at:])
+	return at + n, err
+}
+
+// commitOnce calls commit with d unless it was called before.
+func (w *Writer) commitOnce(d Decision) {
+	if w.committed {
+		return
+	}
+	w.committed = true
+	if w.commit != nil {
+		w.commit(d)
+	}
+}
+
+// writeAll writes each non-empty part to dst.
+func (w *Writer) writeAll(parts ...[]byte) error {
+	for _, part := range parts {
+		if len(part) == 0 {
+			continue
+		}
+		if _, err := w.writeDst(part); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeDst writes p to dst and records the first failure, treating a short
+// write without an error as io.ErrShortWrite.
+func (w *Writer) writeDst(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+
+	n, err := w.dst.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
