@@ -137,8 +137,8 @@ func (h *Handler) logLookupError(err error, waited time.Duration) {
 	h.warnings.Warn("hubspot token lookup failed; page served without identification", fields...)
 }
 
-// isUpgrade reports whether r asks to switch protocols (websockets), whose
-// responses are never pages.
+// isUpgrade reports whether r requests a protocol switch, as websockets do.
+// Its response is never a page.
 func isUpgrade(r *http.Request) bool {
 	return r.Header.Get("Upgrade") != ""
 }

@@ -14,9 +14,9 @@ import (
 )
 
 // responseWriter decides at WriteHeader whether a visitor's response is an
-// HTML page to inject into. If it is, the body goes through an injector and
-// the status and headers are held until the injector knows whether the
-// snippet goes in; otherwise every call passes straight to the wrapped writer.
+// HTML page to inject into. If it is, the body goes through an injector, and
+// the status and headers wait until the injector commits them. Otherwise
+// every call passes straight to the wrapped writer.
 type responseWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 
@@ -85,8 +85,8 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 	return rw.ResponseWriter.Write(p)
 }
 
-// ReadFrom keeps sendfile for responses that pass through; an injected body
-// has to be copied through the injector instead.
+// ReadFrom keeps sendfile for responses that pass through. An injected body
+// is copied through the injector instead.
 func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
