@@ -7,6 +7,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/hubspot"
 )
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -76,8 +78,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("%s: expected one duration, such as 1s or 11h", option)
 			}
 			dur, err := caddy.ParseDuration(value)
-			if err != nil {
-				return d.Errf("%s: invalid duration %q: %v; use a value such as 1s or 11h", option, value, err)
+			if err != nil || dur <= 0 {
+				return d.Errf("%s: invalid duration %q; use a positive value such as 1s or 11h", option, value)
+			}
+			if option == "token_ttl" && dur > hubspot.TokenLifetime {
+				return d.Errf("token_ttl: invalid value %q; it must be at most 12h, because HubSpot rejects tokens older than 12 hours", value)
 			}
 			if option == "timeout" {
 				h.Timeout = caddy.Duration(dur)

@@ -80,6 +80,16 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			wantErr: `timeout: invalid duration "soon"`,
 		},
 		{
+			name:    "zero timeout",
+			input:   "hubspot_identify {\n access_token x\n email y\n timeout 0\n}",
+			wantErr: `timeout: invalid duration "0"`,
+		},
+		{
+			name:    "token ttl above 12h",
+			input:   "hubspot_identify {\n access_token x\n email y\n token_ttl 13h\n}",
+			wantErr: `token_ttl: invalid value "13h"`,
+		},
+		{
 			name:    "bad token ttl",
 			input:   "hubspot_identify {\n access_token x\n email y\n token_ttl 1 h\n}",
 			wantErr: "token_ttl: expected one duration",

@@ -150,8 +150,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 	h.logger.Info("hubspot visitor identification enabled",
 		zap.String("endpoint", h.Endpoint),
-		zap.Duration("timeout", time.Duration(h.Timeout)),
-		zap.Duration("token_ttl", time.Duration(h.TokenTTL)),
+		zap.String("timeout", time.Duration(h.Timeout).String()),
+		zap.String("token_ttl", time.Duration(h.TokenTTL).String()),
 		zap.Int("max_tokens", h.MaxTokens))
 	return nil
 }
