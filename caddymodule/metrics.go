@@ -19,6 +19,7 @@ const (
 	resultNoInjectionPoint = "no_injection_point"
 	resultNoToken          = "no_token"
 	resultContentEncoded   = "content_encoded"
+	resultDecodeFailed     = "decode_failed"
 	lookupCached           = "cached"
 	lookupFetched          = "fetched"
 	lookupError            = "error"

@@ -59,6 +59,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 	}
 
+	defer rw.release()
+
 	err := next.ServeHTTP(rw, r)
 	if err != nil && !rw.wroteHeader {
 		// Nothing reached the client, so Caddy's error handling can still

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -14,9 +13,10 @@ import (
 )
 
 // responseWriter decides at WriteHeader whether a visitor's response is an
-// HTML page to inject into. If it is, the body goes through an injector, and
-// the status and headers wait until the injector commits them. Otherwise
-// every call passes straight to the wrapped writer.
+// HTML page to inject into. If it is, the body goes through an injector
+// (after a decoder if the upstream compressed it), and the status and
+// headers wait until the injector commits them. Otherwise every call passes
+// straight to the wrapped writer.
 type responseWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 
@@ -34,11 +34,16 @@ type responseWriter struct {
 
 	// injector is set when the response is being injected into.
 	injector      *inject.Writer
+	committed     bool
 	snippetCalled bool
 	snippetLength int
 
-	// contentLength is the upstream's Content-Length, or -1 if unknown.
+	// contentLength is the upstream's Content-Length, or -1 if unknown or
+	// the body is decoded.
 	contentLength int64
+
+	// encoded is set when the upstream compressed the page.
+	encoded *encodedBody
 }
 
 // WriteHeader records the status and decides how the body is handled.
@@ -55,8 +60,9 @@ func (rw *responseWriter) WriteHeader(status int) {
 	rw.status = status
 
 	header := rw.Header()
-	if !isInjectable(status, header) {
-		if status == http.StatusOK && isHTML(header.Get("Content-Type")) && hasContentEncoding(header) {
+	coding, decodable := contentCoding(header)
+	if !isInjectable(status, header) || !decodable {
+		if isInjectable(status, header) {
 			rw.handler.metrics.injections.WithLabelValues(resultContentEncoded).Inc()
 		}
 		rw.ResponseWriter.WriteHeader(status)
@@ -67,19 +73,35 @@ func (rw *responseWriter) WriteHeader(status int) {
 		rw.lookup = rw.handler.lookup(rw.visitor)
 		rw.lookupStarted = true
 	}
+
 	rw.contentLength = -1
-	if length, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && length >= 0 {
+	if length, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && length >= 0 && coding == "" {
 		rw.contentLength = length
 	}
 	rw.injector = inject.NewWriter(rw.ResponseWriter, inject.DefaultWindow, rw.snippet, rw.commit)
+
+	if coding != "" {
+		encoded, err := newEncodedBody(coding, rw.injector)
+		if err != nil {
+			// contentCoding accepted the coding, so this is a bug; the
+			// page still goes out unchanged.
+			rw.injector = nil
+			rw.ResponseWriter.WriteHeader(status)
+			return
+		}
+		rw.encoded = encoded
+	}
 }
 
-// Write sends p through the injector, or straight on.
+// Write sends p through the decoder and injector, or straight on.
 func (rw *responseWriter) Write(p []byte) (int, error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.injector != nil {
+	switch {
+	case rw.encoded != nil:
+		return rw.writeEncoded(p)
+	case rw.injector != nil:
 		return rw.injector.Write(p)
 	}
 	return rw.ResponseWriter.Write(p)
@@ -104,7 +126,7 @@ func (rw *responseWriter) FlushError() error {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.injector != nil {
+	if rw.injector != nil && (rw.encoded == nil || !rw.encoded.fallback) {
 		if err := rw.injector.Flush(); err != nil {
 			return err
 		}
@@ -128,7 +150,18 @@ func (rw *responseWriter) snippet() []byte {
 // commit is called by the injector before the first body byte goes out,
 // and writes the status and headers.
 func (rw *responseWriter) commit(decision inject.Decision) {
+	rw.committed = true
 	header := rw.Header()
+
+	if rw.encoded != nil {
+		// The body goes out decoded, a different representation, whose
+		// length is not known in advance.
+		header.Del("Content-Encoding")
+		header.Del("Content-Length")
+		header.Del("ETag")
+		rw.encoded.raw = nil
+	}
+
 	switch decision {
 	case inject.Injected:
 		makePrivate(header)
@@ -147,11 +180,16 @@ func (rw *responseWriter) commit(decision inject.Decision) {
 	rw.ResponseWriter.WriteHeader(rw.status)
 }
 
-// close ends an injected body, sending what the injector still holds, and
-// counts what was done with the page.
+// close ends an injected body, sending what the decoder and injector still
+// hold, and counts what was done with the page.
 func (rw *responseWriter) close() error {
 	if rw.injector == nil {
 		return nil
+	}
+	if rw.encoded != nil {
+		if done, err := rw.closeEncoded(); done {
+			return err
+		}
 	}
 	err := rw.injector.Close()
 
@@ -166,87 +204,15 @@ func (rw *responseWriter) close() error {
 	return err
 }
 
+// release stops a decoder that close did not end, as when the next handler
+// panicked to abort the response.
+func (rw *responseWriter) release() {
+	if rw.encoded != nil {
+		rw.encoded.decoder.Abort()
+	}
+}
+
 // writerOnly hides ReadFrom so io.Copy does not call back into it.
 type writerOnly struct {
 	io.Writer
-}
-
-// isInjectable reports whether a response can carry the snippet: a 200
-// HTML page in an ASCII-compatible charset that is not content-encoded.
-func isInjectable(status int, header http.Header) bool {
-	if status != http.StatusOK || hasContentEncoding(header) {
-		return false
-	}
-	contentType := header.Get("Content-Type")
-	return isHTML(contentType) && asciiCompatible(contentType)
-}
-
-// isHTML reports whether a Content-Type is text/html, with any parameters.
-func isHTML(contentType string) bool {
-	mediaType, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mediaType), "text/html")
-}
-
-// asciiCompatible reports whether the charset parameter, if any, encodes
-// ASCII as itself, which the scanner and the ASCII-only snippet rely on.
-func asciiCompatible(contentType string) bool {
-	_, params, _ := strings.Cut(contentType, ";")
-	for param := range strings.SplitSeq(params, ";") {
-		name, value, _ := strings.Cut(strings.TrimSpace(param), "=")
-		if !strings.EqualFold(name, "charset") {
-			continue
-		}
-		value = strings.ToLower(strings.Trim(strings.TrimSpace(value), `"`))
-		return !strings.HasPrefix(value, "utf-16") && !strings.HasPrefix(value, "utf-32") &&
-			!strings.HasPrefix(value, "ucs-") && !strings.HasPrefix(value, "utf-7")
-	}
-	return true
-}
-
-func hasContentEncoding(header http.Header) bool {
-	for _, value := range header.Values("Content-Encoding") {
-		for coding := range strings.SplitSeq(value, ",") {
-			coding = strings.TrimSpace(coding)
-			if coding != "" && !strings.EqualFold(coding, "identity") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// makePrivate changes the headers of a page that now carries one visitor's
-// token: its length changed, validators would match other visitors' copies,
-// and no shared cache may store it. The caller sets the new length.
-func makePrivate(header http.Header) {
-	header.Del("Content-Length")
-	header.Del("ETag")
-	header.Del("Last-Modified")
-
-	// Cache-Control for CDNs (RFC 9213) and Surrogate-Control would let an
-	// edge cache the page regardless of Cache-Control.
-	header.Del("CDN-Cache-Control")
-	header.Del("Surrogate-Control")
-
-	header.Set("Cache-Control", privateCacheControl(header.Values("Cache-Control")))
-}
-
-// privateCacheControl returns the Cache-Control directives of values with
-// the ones that allow shared caching removed and a bare "private" added.
-// A qualified private="field" is replaced, because it leaves the rest of
-// the response cacheable by shared caches.
-func privateCacheControl(values []string) string {
-	var kept []string
-	for _, value := range values {
-		for directive := range strings.SplitSeq(value, ",") {
-			directive = strings.TrimSpace(directive)
-			name, _, _ := strings.Cut(directive, "=")
-			switch strings.ToLower(strings.TrimSpace(name)) {
-			case "", "public", "private", "s-maxage", "proxy-revalidate":
-				continue
-			}
-			kept = append(kept, directive)
-		}
-	}
-	return strings.Join(append(kept, "private"), ", ")
 }

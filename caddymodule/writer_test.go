@@ -60,7 +60,6 @@ func TestIsInjectable(t *testing.T) {
 		{"html", 200, http.Header{"Content-Type": {"text/html"}}, true},
 		{"html with charset", 200, http.Header{"Content-Type": {"Text/HTML; Charset=UTF-8"}}, true},
 		{"html identity encoding", 200, http.Header{"Content-Type": {"text/html"}, "Content-Encoding": {"identity"}}, true},
-		{"gzip", 200, http.Header{"Content-Type": {"text/html"}, "Content-Encoding": {"gzip"}}, false},
 		{"utf-16", 200, http.Header{"Content-Type": {`text/html; charset="UTF-16LE"`}}, false},
 		{"json", 200, http.Header{"Content-Type": {"application/json"}}, false},
 		{"xhtml", 200, http.Header{"Content-Type": {"application/xhtml+xml"}}, false},
@@ -72,6 +71,30 @@ func TestIsInjectable(t *testing.T) {
 	for _, tt := range tests {
 		if got := isInjectable(tt.status, tt.header); got != tt.want {
 			t.Errorf("%s: isInjectable(%d, %v) = %v, want %v", tt.name, tt.status, tt.header, got, tt.want)
+		}
+	}
+}
+
+func TestContentCoding(t *testing.T) {
+	tests := []struct {
+		values     []string
+		wantCoding string
+		wantOK     bool
+	}{
+		{nil, "", true},
+		{[]string{"identity"}, "", true},
+		{[]string{"gzip"}, "gzip", true},
+		{[]string{"BR"}, "BR", true},
+		{[]string{"zstd"}, "zstd", true},
+		{[]string{"gzip, br"}, "", false},
+		{[]string{"gzip", "gzip"}, "", false},
+		{[]string{"compress"}, "", false},
+	}
+	for _, tt := range tests {
+		header := http.Header{"Content-Encoding": tt.values}
+		coding, ok := contentCoding(header)
+		if coding != tt.wantCoding || ok != tt.wantOK {
+			t.Errorf("contentCoding(%q) = (%q, %v), want (%q, %v)", tt.values, coding, ok, tt.wantCoding, tt.wantOK)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package inject
 import (
 	"errors"
 	"io"
+	"slices"
 )
 
 // DefaultWindow is the window, in bytes, of a Writer created with a window of
@@ -166,6 +167,10 @@ func (w *Writer) hold(p []byte) {
 // release makes the decision, with point the injection point in stream
 // offsets or -1 for none, and writes the held bytes and p to dst. It returns
 // how many bytes of p were written.
+//
+// The held bytes, the snippet and up to a window of p go out in one Write,
+// because compressors such as Caddy's encode judge a response by the size
+// of its first write, and the bytes before the point are often few.
 func (w *Writer) release(point int, p []byte) (int, error) {
 	var snippet []byte
 	if point >= 0 && w.snippet != nil {
@@ -179,38 +184,29 @@ func (w *Writer) release(point int, p []byte) (int, error) {
 		w.commitOnce(Unchanged)
 	}
 
-	held := w.held
+	out := w.held
 	w.held = nil
-	point -= w.released // from a stream offset to an offset in held
+	copied := 0 // bytes of p in out
 
-	if !w.injected {
-		if err := w.writeAll(held); err != nil {
-			return 0, err
+	if w.injected {
+		point -= w.released // from a stream offset to an offset in out
+		if point > len(out) {
+			// The injection point is inside p.
+			copied = point - len(out)
+			out = append(out, p[:copied]...)
 		}
-		return w.writeDst(p)
+		out = slices.Insert(out, point, snippet...)
 	}
 
-	if point <= len(held) {
-		if err := w.writeAll(held[:point], snippet, held[point:]); err != nil {
-			return 0, err
-		}
-		return w.writeDst(p)
-	}
+	more := min(len(p)-copied, max(w.window-len(out), 0))
+	out = append(out, p[copied:copied+more]...)
+	copied += more
 
-	// The injection point is inside p.
-	at := point - len(held)
-	if err := w.writeAll(held); err != nil {
+	if err := w.writeAll(out); err != nil {
 		return 0, err
 	}
-	n, err := w.writeDst(p[:at])
-	if err != nil {
-		return n, err
-	}
-	if err := w.writeAll(snippet); err != nil {
-		return at, err
-	}
-	n, err = w.writeDst(p[at:])
-	return at + n, err
+	n, err := w.writeDst(p[copied:])
+	return copied + n, err
 }
 
 // commitOnce calls commit with d unless it was called before.

@@ -366,7 +366,7 @@ func TestWriterDstError(t *testing.T) {
 	tests := []struct {
 		name   string
 		writes []string
-		failAt int // index of the dst write that fails
+		failAt int // index of the dst write that fails; the decision's bytes go out in one write
 		wantN  []int
 	}{
 		{
@@ -376,15 +376,15 @@ func TestWriterDstError(t *testing.T) {
 			wantN:  []int{6, 0, 0},
 		},
 		{
-			name:   "snippet",
+			name:   "first write after decision",
 			writes: []string{"<html>", "<head><title>", "rest"},
-			failAt: 2,
-			wantN:  []int{6, 6, 0},
+			failAt: 1,
+			wantN:  []int{6, 13, 0},
 		},
 		{
-			name:   "after decision",
+			name:   "later write after decision",
 			writes: []string{"<html><head><title>", "t</title>", "rest"},
-			failAt: 3,
+			failAt: 1,
 			wantN:  []int{19, 0, 0},
 		},
 	}
