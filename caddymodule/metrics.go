@@ -20,6 +20,7 @@ const (
 	resultNoToken          = "no_token"
 	resultContentEncoded   = "content_encoded"
 	resultDecodeFailed     = "decode_failed"
+	resultBlockedByPolicy  = "blocked_by_policy"
 	lookupCached           = "cached"
 	lookupFetched          = "fetched"
 	lookupError            = "error"

@@ -81,9 +81,9 @@ func (h *Handler) lookup(v hubspot.Visitor) tokens.Future {
 	})
 }
 
-// snippet waits at most Timeout for the visitor's token and returns the
-// script to inject, or nil to serve the page unchanged.
-func (h *Handler) snippet(ctx context.Context, future tokens.Future, v hubspot.Visitor) []byte {
+// waitForToken waits at most Timeout for the visitor's token. It returns
+// false, after logging why, when the page must go out without one.
+func (h *Handler) waitForToken(ctx context.Context, future tokens.Future) (string, bool) {
 	if future.Ready() {
 		h.metrics.lookups.WithLabelValues(lookupCached).Inc()
 	}
@@ -95,16 +95,16 @@ func (h *Handler) snippet(ctx context.Context, future tokens.Future, v hubspot.V
 	token, err := future.Wait(ctx)
 	if err != nil {
 		h.logLookupError(err, time.Since(start))
-		return nil
+		return "", false
 	}
 
 	if !inject.ValidToken(token) {
 		h.metrics.lookups.WithLabelValues(lookupImplausibleToken).Inc()
 		h.warnings.Warn("hubspot returned a token that is not plausible; page served without identification",
 			zap.Int("token_length", len(token)))
-		return nil
+		return "", false
 	}
-	return inject.Script(v.Email, token, "")
+	return token, true
 }
 
 // logLookupError logs why a page goes out without identification. The

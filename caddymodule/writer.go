@@ -7,6 +7,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/csp"
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/hubspot"
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/inject"
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
@@ -37,6 +38,10 @@ type responseWriter struct {
 	committed     bool
 	snippetCalled bool
 	snippetLength int
+
+	// amendedPolicies replaces the Content-Security-Policy values when the
+	// script is allowed by its hash.
+	amendedPolicies []string
 
 	// contentLength is the upstream's Content-Length, or -1 if unknown or
 	// the body is decoded.
@@ -130,6 +135,11 @@ func (rw *responseWriter) FlushError() error {
 		if err := rw.injector.Flush(); err != nil {
 			return err
 		}
+		if !rw.committed {
+			// Nothing can go out yet, and flushing now would send the
+			// headers before the injector has decided on them.
+			return nil
+		}
 	}
 	return http.NewResponseController(rw.ResponseWriter).Flush()
 }
@@ -139,12 +149,47 @@ func (rw *responseWriter) Flush() {
 	_ = rw.FlushError()
 }
 
-// snippet is called by the injector at the injection point.
+// snippet is called by the injector at the injection point. It returns the
+// script to insert, or nil to leave the page unchanged.
 func (rw *responseWriter) snippet() []byte {
 	rw.snippetCalled = true
-	snippet := rw.handler.snippet(rw.request.Context(), rw.lookup, rw.visitor)
-	rw.snippetLength = len(snippet)
-	return snippet
+	token, ok := rw.handler.waitForToken(rw.request.Context(), rw.lookup)
+	if !ok {
+		return nil
+	}
+
+	script := rw.scriptUnderPolicy(token)
+	rw.snippetLength = len(script)
+	return script
+}
+
+// scriptUnderPolicy renders the script so the page's Content-Security-Policy
+// lets it run: with the policy's nonce, or with its hash added to the
+// policy when the headers can still change. It returns nil when neither
+// works, because a script the policy blocks only adds console errors.
+func (rw *responseWriter) scriptUnderPolicy(token string) []byte {
+	policies := rw.Header().Values("Content-Security-Policy")
+	if len(policies) == 0 {
+		return inject.Script(rw.visitor.Email, token, "")
+	}
+
+	decision := csp.Check(policies)
+	switch {
+	case decision.Blocked:
+		rw.handler.metrics.injections.WithLabelValues(resultBlockedByPolicy).Inc()
+		rw.handler.warnings.Warn("page's Content-Security-Policy allows no scripts; page served without identification")
+		return nil
+
+	case decision.NeedsHash && rw.committed:
+		rw.handler.metrics.injections.WithLabelValues(resultBlockedByPolicy).Inc()
+		rw.handler.warnings.Warn("page's Content-Security-Policy needs the script's hash, but the upstream flushed the headers before the injection point; page served without identification")
+		return nil
+
+	case decision.NeedsHash:
+		hash := inject.ScriptHash(rw.visitor.Email, token)
+		rw.amendedPolicies = csp.AddHash(policies, hash, decision.Nonce)
+	}
+	return inject.Script(rw.visitor.Email, token, decision.Nonce)
 }
 
 // commit is called by the injector before the first body byte goes out,
@@ -165,6 +210,9 @@ func (rw *responseWriter) commit(decision inject.Decision) {
 	switch decision {
 	case inject.Injected:
 		makePrivate(header)
+		if rw.amendedPolicies != nil {
+			header["Content-Security-Policy"] = rw.amendedPolicies
+		}
 
 		// A known length stays known, so the client needs no chunked
 		// encoding and encode can apply its minimum length.

@@ -1,6 +1,8 @@
 package inject
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -30,16 +32,28 @@ func Script(email, token, nonce string) []byte {
 		b = append(b, '"')
 	}
 	b = append(b, '>')
+	b = appendScriptText(b, email, token)
+	return append(b, "</script>"...)
+}
 
+// ScriptHash returns the Content-Security-Policy hash source, such as
+// 'sha256-...', of the text of the script element that Script returns for
+// email and token, whatever its nonce.
+func ScriptHash(email, token string) string {
+	sum := sha256.Sum256(appendScriptText(nil, email, token))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// appendScriptText appends the script element's text: the statement that
+// sets the identification.
+func appendScriptText(b []byte, email, token string) []byte {
 	b = append(b, scriptPrefix...)
 	b = append(b, `{"identificationEmail":`...)
 	b = appendJSONString(b, email)
 	b = append(b, `,"identificationToken":`...)
 	b = appendJSONString(b, token)
 	b = append(b, '}')
-	b = append(b, scriptSuffix...)
-
-	return append(b, "</script>"...)
+	return append(b, scriptSuffix...)
 }
 
 const hexDigits = "0123456789abcdef"

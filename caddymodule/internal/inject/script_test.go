@@ -1,6 +1,8 @@
 package inject
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -248,5 +250,21 @@ func TestValidToken(t *testing.T) {
 				t.Errorf("ValidToken(%q): got %v, want %v", name, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestScriptHash(t *testing.T) {
+	const email, token = "ada@example.com", "aGVhZGVy.cGF5bG9hZA.c2ln"
+
+	script := string(Script(email, token, "abc"))
+	text := script[strings.Index(script, ">")+1 : strings.LastIndex(script, "</script>")]
+	sum := sha256.Sum256([]byte(text))
+	want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+
+	if got := ScriptHash(email, token); got != want {
+		t.Errorf("ScriptHash(%q, %q) = %s, want %s, the hash of the script text", email, token, got, want)
+	}
+	if ScriptHash(email, token) == ScriptHash("bob@example.com", token) {
+		t.Error("ScriptHash is the same for two visitors")
 	}
 }

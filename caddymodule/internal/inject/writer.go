@@ -101,19 +101,21 @@ func (w *Writer) Write(p []byte) (int, error) {
 // Flush prepares for the caller's flush of dst. It writes the held bytes
 // that certainly come before the injection point and keeps looking, so a
 // streamed page keeps its timing and is still injected. Only an unfinished
-// tag or character reference stays held. If no decision was made yet, the
-// caller's commit sees Pending. Flush does not flush dst itself.
+// tag, comment or character reference stays held. If that writes the first
+// bytes before the decision, the caller's commit sees Pending. Flush does
+// not flush dst itself, and the caller has nothing to flush if commit was
+// not called.
 func (w *Writer) Flush() error {
 	if w.err != nil || w.passing || w.closed {
 		return w.err
 	}
 
-	w.commitOnce(Pending)
-
 	safe := w.scan.safeOffset() - w.released
 	if safe <= 0 {
 		return nil
 	}
+
+	w.commitOnce(Pending)
 	if err := w.writeAll(w.held[:safe]); err != nil {
 		return err
 	}

@@ -113,7 +113,12 @@ func TestWriterFlush(t *testing.T) {
 		{
 			name:         "before any byte",
 			steps:        []step{{flush: true, data: ""}, {data: "<html><head><title>t</title>"}},
-			wantDecision: Pending,
+			wantDecision: Injected,
+		},
+		{
+			name:         "inside a comment",
+			steps:        []step{{data: "<!-- a long comment"}, {flush: true, data: ""}, {data: " --><html><head>"}},
+			wantDecision: Injected,
 		},
 		{
 			name:         "before point",
