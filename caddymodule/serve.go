@@ -21,9 +21,9 @@ import (
 // ServeHTTP identifies the visitor and, for a visitor's HTML page, wraps
 // the response writer so the snippet is injected as the page streams.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	// Only a 200 to a GET is ever injected, so nothing else needs the
-	// visitor resolved.
-	if r.Method != http.MethodGet || isUpgrade(r) {
+	// Only a 200 to a browser's GET for a page or frame is ever injected,
+	// so nothing else needs the visitor resolved.
+	if r.Method != http.MethodGet || isUpgrade(r) || !acceptsDocument(r) {
 		return next.ServeHTTP(w, r)
 	}
 
@@ -153,6 +153,18 @@ func isDocumentRequest(r *http.Request) bool {
 		return false
 	}
 	return acceptsHTML(r.Header.Values("Accept"))
+}
+
+// acceptsDocument reports whether r may receive an HTML document that a
+// browser renders, in a window or a frame. Fetches and XMLHttpRequests
+// (Sec-Fetch-Dest "empty"), which often load HTML fragments, and requests
+// whose Accept excludes text/html are never injected.
+func acceptsDocument(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "", "document", "iframe", "frame":
+		return acceptsHTML(r.Header.Values("Accept"))
+	}
+	return false
 }
 
 // acceptsHTML reports whether the Accept header values admit text/html

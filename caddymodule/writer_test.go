@@ -99,6 +99,27 @@ func TestContentCoding(t *testing.T) {
 	}
 }
 
+func TestAcceptsDocument(t *testing.T) {
+	tests := []struct {
+		name   string
+		header http.Header
+		want   bool
+	}{
+		{"no headers", http.Header{}, true},
+		{"navigation", http.Header{"Accept": {"text/html"}, "Sec-Fetch-Dest": {"document"}}, true},
+		{"iframe", http.Header{"Accept": {"text/html"}, "Sec-Fetch-Dest": {"iframe"}}, true},
+		{"fetch", http.Header{"Accept": {"text/html"}, "Sec-Fetch-Dest": {"empty"}}, false},
+		{"script", http.Header{"Accept": {"*/*"}, "Sec-Fetch-Dest": {"script"}}, false},
+		{"json client", http.Header{"Accept": {"application/json"}}, false},
+	}
+	for _, tt := range tests {
+		r := &http.Request{Header: tt.header}
+		if got := acceptsDocument(r); got != tt.want {
+			t.Errorf("%s: acceptsDocument(%v) = %v, want %v", tt.name, tt.header, got, tt.want)
+		}
+	}
+}
+
 func TestIsDocumentRequest(t *testing.T) {
 	tests := []struct {
 		name   string
