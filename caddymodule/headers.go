@@ -8,13 +8,27 @@ import (
 )
 
 // isInjectable reports whether a response can carry the snippet: a 200
-// HTML page in an ASCII-compatible charset.
+// HTML page in an ASCII-compatible charset whose Cache-Control does not
+// forbid intermediaries to transform it (no-transform, RFC 9111).
 func isInjectable(status int, header http.Header) bool {
-	if status != http.StatusOK {
+	if status != http.StatusOK || hasDirective(header.Values("Cache-Control"), "no-transform") {
 		return false
 	}
 	contentType := header.Get("Content-Type")
 	return isHTML(contentType) && asciiCompatible(contentType)
+}
+
+// hasDirective reports whether Cache-Control values contain directive.
+func hasDirective(values []string, directive string) bool {
+	for _, value := range values {
+		for d := range strings.SplitSeq(value, ",") {
+			name, _, _ := strings.Cut(d, "=")
+			if strings.EqualFold(strings.TrimSpace(name), directive) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // contentCoding returns the response's single content coding, "" for none

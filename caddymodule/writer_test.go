@@ -60,6 +60,7 @@ func TestIsInjectable(t *testing.T) {
 		{"html", 200, http.Header{"Content-Type": {"text/html"}}, true},
 		{"html with charset", 200, http.Header{"Content-Type": {"Text/HTML; Charset=UTF-8"}}, true},
 		{"html identity encoding", 200, http.Header{"Content-Type": {"text/html"}, "Content-Encoding": {"identity"}}, true},
+		{"no-transform", 200, http.Header{"Content-Type": {"text/html"}, "Cache-Control": {"private, No-Transform"}}, false},
 		{"utf-16", 200, http.Header{"Content-Type": {`text/html; charset="UTF-16LE"`}}, false},
 		{"json", 200, http.Header{"Content-Type": {"application/json"}}, false},
 		{"xhtml", 200, http.Header{"Content-Type": {"application/xhtml+xml"}}, false},

@@ -47,6 +47,7 @@ func startSite(t *testing.T, body string) *site {
 	caddyfile := fmt.Sprintf(`{
 	admin off
 	auto_https off
+	default_bind 127.0.0.1
 	persist_config off
 	storage file_system %s
 	http_port %d

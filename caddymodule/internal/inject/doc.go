@@ -23,6 +23,8 @@
 // first, for example behind a long comment, the held bytes are written
 // unchanged and the rest of the body streams through without injection. The
 // window thus bounds both the memory held per response and the bytes delayed
-// before the client receives the first one. A Flush before the decision also
-// ends the search without injection.
+// before the client receives the first one. A Flush before the decision
+// writes the held bytes that certainly precede the injection point and the
+// search goes on, so a page that streams its head in flushed pieces keeps its
+// timing and is still injected.
 package inject
