@@ -181,10 +181,14 @@ func (h *Handler) validate() error {
 	return nil
 }
 
-// Cleanup stops token fetches still in flight.
+// Cleanup stops token fetches still in flight and closes the idle
+// connections to HubSpot, which a config reload would otherwise leave open.
 func (h *Handler) Cleanup() error {
 	if h.tokens != nil {
 		h.tokens.Close()
+	}
+	if h.client != nil && h.client.HTTPClient != nil {
+		h.client.HTTPClient.CloseIdleConnections()
 	}
 	return nil
 }
