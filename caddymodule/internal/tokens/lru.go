@@ -5,12 +5,15 @@ import (
 	"time"
 )
 
-// entry is one cached token. The key is kept so eviction from the list can
-// find the map entry.
+// entry is one cached token, or a negative entry for a visitor HubSpot
+// rejected. The key is kept so eviction from the list can find the map entry.
 type entry struct {
-	key     string
-	token   string
-	expires time.Time
+	key       string
+	token     string
+	mintedAt  time.Time
+	refreshAt time.Time // when a page view starts fetching a successor
+	expires   time.Time
+	negative  bool
 }
 
 // lru is a fixed-capacity map that evicts the least recently used entry.

@@ -210,7 +210,9 @@ func TestForgetRemovesToken(t *testing.T) {
 	var calls atomic.Int64
 
 	wait(t, s.Get("ada@example.com", countingFetch(&calls)))
-	s.Forget("ada@example.com")
+	if err := s.Forget(context.Background(), "ada@example.com"); err != nil {
+		t.Fatalf("Forget() error = %v", err)
+	}
 
 	if s.Get("ada@example.com", countingFetch(&calls)).Ready() {
 		t.Error("token is still cached after Forget")
