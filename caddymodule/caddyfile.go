@@ -30,10 +30,22 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    timeout      <duration>
 //	    token_ttl    <duration>
 //	    max_tokens   <n>
+//	    rate_limit   <n> <window>
+//	    persist
+//	    redis        <url> {
+//	        username        <name>
+//	        password        <password>
+//	        db              <n>
+//	        tls_ca          <file>
+//	        tls_server_name <name>
+//	        key_prefix      <prefix>
+//	        timeout         <duration>
+//	    }
 //	}
 //
 // access_token and email are required. Values may be placeholders;
-// access_token is resolved once at startup, the others per request.
+// access_token and the Redis URL and password are resolved once at
+// startup, the identity values per request.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 
@@ -101,8 +113,28 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.MaxTokens = n
 
+		case "rate_limit":
+			limit, err := parseRateLimit(d)
+			if err != nil {
+				return err
+			}
+			h.RateLimit = limit
+
+		case "persist":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.Persist = true
+
+		case "redis":
+			redis, err := parseRedis(d)
+			if err != nil {
+				return err
+			}
+			h.Redis = redis
+
 		default:
-			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl and max_tokens", option)
+			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, persist and redis", option)
 		}
 	}
 
@@ -113,6 +145,71 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("email: missing; add 'email {http.request.header.X-Auth-Request-Email}' (or the placeholder your authentication sets) to the hubspot_identify block")
 	}
 	return nil
+}
+
+// parseRateLimit reads "rate_limit <n> <window>".
+func parseRateLimit(d *caddyfile.Dispenser) (*RateLimit, error) {
+	var count, window string
+	if !d.AllArgs(&count, &window) {
+		return nil, d.Errf("rate_limit: expected a number of calls and a window, such as 'rate_limit 40 10s'")
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n <= 0 {
+		return nil, d.Errf("rate_limit: invalid number of calls %q; use a positive whole number such as 40", count)
+	}
+	dur, err := caddy.ParseDuration(window)
+	if err != nil || dur <= 0 {
+		return nil, d.Errf("rate_limit: invalid window %q; use a positive duration such as 10s", window)
+	}
+	return &RateLimit{Requests: n, Window: caddy.Duration(dur)}, nil
+}
+
+// parseRedis reads "redis <url> { ... }".
+func parseRedis(d *caddyfile.Dispenser) (*Redis, error) {
+	redis := new(Redis)
+	if !d.NextArg() {
+		return nil, d.Errf("redis: expected a URL, such as 'redis redis://127.0.0.1:6379/0'")
+	}
+	redis.URL = d.Val()
+	if d.NextArg() {
+		return nil, d.ArgErr()
+	}
+
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		var value string
+		if !d.AllArgs(&value) {
+			return nil, d.Errf("redis %s: expected one value", option)
+		}
+
+		switch option {
+		case "username":
+			redis.Username = value
+		case "password":
+			redis.Password = value
+		case "db":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 {
+				return nil, d.Errf("redis db: invalid database number %q; use 0 or more", value)
+			}
+			redis.DB = n
+		case "tls_ca":
+			redis.TLSCA = value
+		case "tls_server_name":
+			redis.TLSServerName = value
+		case "key_prefix":
+			redis.KeyPrefix = value
+		case "timeout":
+			dur, err := caddy.ParseDuration(value)
+			if err != nil || dur <= 0 {
+				return nil, d.Errf("redis timeout: invalid duration %q; use a positive value such as 100ms", value)
+			}
+			redis.Timeout = caddy.Duration(dur)
+		default:
+			return nil, d.Errf("redis: unrecognized option %q; valid ones are username, password, db, tls_ca, tls_server_name, key_prefix and timeout", option)
+		}
+	}
+	return redis, nil
 }
 
 // Interface guard

@@ -43,6 +43,54 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 	}
 }
 
+func TestUnmarshalCaddyfileResilience(t *testing.T) {
+	input := `hubspot_identify {
+		access_token {env.HUBSPOT_ACCESS_TOKEN}
+		email        {http.auth.user.id}
+		rate_limit   20 10s
+		redis        rediss://cache.internal:6380/2 {
+			username        caddy
+			password        {env.REDIS_PASSWORD}
+			db              3
+			tls_ca          /etc/ssl/redis-ca.pem
+			tls_server_name redis.internal
+			key_prefix      site-a:
+			timeout         50ms
+		}
+	}`
+
+	var h Handler
+	if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
+		t.Fatalf("UnmarshalCaddyfile() error = %v", err)
+	}
+
+	wantLimit := RateLimit{Requests: 20, Window: caddy.Duration(10 * time.Second)}
+	if h.RateLimit == nil || *h.RateLimit != wantLimit {
+		t.Errorf("RateLimit = %+v, want %+v", h.RateLimit, wantLimit)
+	}
+	wantRedis := Redis{
+		URL:           "rediss://cache.internal:6380/2",
+		Username:      "caddy",
+		Password:      "{env.REDIS_PASSWORD}",
+		DB:            3,
+		TLSCA:         "/etc/ssl/redis-ca.pem",
+		TLSServerName: "redis.internal",
+		KeyPrefix:     "site-a:",
+		Timeout:       caddy.Duration(50 * time.Millisecond),
+	}
+	if h.Redis == nil || *h.Redis != wantRedis {
+		t.Errorf("Redis = %+v, want %+v", h.Redis, wantRedis)
+	}
+
+	var persisted Handler
+	if err := persisted.UnmarshalCaddyfile(caddyfile.NewTestDispenser("hubspot_identify {\n access_token x\n email y\n persist\n}")); err != nil {
+		t.Fatalf("UnmarshalCaddyfile(persist) error = %v", err)
+	}
+	if !persisted.Persist {
+		t.Error("Persist = false, want true")
+	}
+}
+
 func TestUnmarshalCaddyfileErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -78,6 +126,41 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			name:    "bad duration",
 			input:   "hubspot_identify {\n access_token x\n email y\n timeout soon\n}",
 			wantErr: `timeout: invalid duration "soon"`,
+		},
+		{
+			name:    "rate limit without window",
+			input:   "hubspot_identify {\n access_token x\n email y\n rate_limit 40\n}",
+			wantErr: "rate_limit: expected a number of calls and a window",
+		},
+		{
+			name:    "rate limit zero",
+			input:   "hubspot_identify {\n access_token x\n email y\n rate_limit 0 10s\n}",
+			wantErr: `rate_limit: invalid number of calls "0"`,
+		},
+		{
+			name:    "rate limit bad window",
+			input:   "hubspot_identify {\n access_token x\n email y\n rate_limit 40 often\n}",
+			wantErr: `rate_limit: invalid window "often"`,
+		},
+		{
+			name:    "redis without url",
+			input:   "hubspot_identify {\n access_token x\n email y\n redis\n}",
+			wantErr: "redis: expected a URL",
+		},
+		{
+			name:    "redis unknown option",
+			input:   "hubspot_identify {\n access_token x\n email y\n redis redis://127.0.0.1:6379 {\n pasword x\n }\n}",
+			wantErr: `redis: unrecognized option "pasword"`,
+		},
+		{
+			name:    "redis bad db",
+			input:   "hubspot_identify {\n access_token x\n email y\n redis redis://127.0.0.1:6379 {\n db -1\n }\n}",
+			wantErr: `redis db: invalid database number "-1"`,
+		},
+		{
+			name:    "persist with argument",
+			input:   "hubspot_identify {\n access_token x\n email y\n persist yes\n}",
+			wantErr: "wrong argument count",
 		},
 		{
 			name:    "zero timeout",
@@ -152,6 +235,9 @@ func TestValidate(t *testing.T) {
 		{"missing email", func(h *Handler) { h.Email = " " }, "email: missing"},
 		{"ftp endpoint", func(h *Handler) { h.Endpoint = "ftp://example.com/x" }, "endpoint: invalid URL"},
 		{"endpoint with credentials", func(h *Handler) { h.Endpoint = "https://user:secret@example.com/x" }, "credentials in the URL"},
+		{"rate limit without window", func(h *Handler) { h.RateLimit = &RateLimit{Requests: 5} }, "rate_limit: invalid value"},
+		{"redis without url", func(h *Handler) { h.Redis = &Redis{} }, "redis: missing URL"},
+		{"redis and persist", func(h *Handler) { h.Redis, h.Persist = &Redis{URL: "redis://127.0.0.1:6379"}, true }, "persist: not used with redis"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

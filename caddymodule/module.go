@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/hubspot"
-	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
 )
 
 func init() {
@@ -86,9 +85,25 @@ type Handler struct {
 	// used visitor's token is evicted first. Default: 100000.
 	MaxTokens int `json:"max_tokens,omitempty"`
 
+	// The most calls to HubSpot's token endpoint per window. A page view
+	// that would exceed it is served without identification instead of
+	// waiting. Default: 40 per 10s.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+
+	// A Redis server shared by a cluster: lookups go to memory, then
+	// Redis, then HubSpot, and one server mints each visitor's token. If
+	// Redis is down, each server goes on with its own cache.
+	Redis *Redis `json:"redis,omitempty"`
+
+	// Keep tokens in Caddy's configured storage, so they survive a
+	// restart. Files are named by a hash of the visitor's email. Not used
+	// with Redis, which keeps them already.
+	Persist bool `json:"persist,omitempty"`
+
 	accessToken string
 	client      *hubspot.Client
-	tokens      *tokens.Source
+	tokens      *pooledSource
+	poolKey     string
 	logger      *zap.Logger
 	warnings    *sampledLogger
 	metrics     *metrics
@@ -142,17 +157,22 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		AccessToken: h.accessToken,
 		HTTPClient:  &http.Client{Timeout: fetchTimeout},
 	}
-	h.tokens = tokens.New(tokens.Config{
-		TTL:          time.Duration(h.TokenTTL),
-		Capacity:     h.MaxTokens,
-		FetchTimeout: fetchTimeout,
-	})
+	h.poolKey = h.sourceKey()
+	source, err := h.loadSource(ctx)
+	if err != nil {
+		return fmt.Errorf("setting up the token cache: %w", err)
+	}
+	h.tokens = source
 
+	limit := h.rateLimit()
 	h.logger.Info("hubspot visitor identification enabled",
 		zap.String("endpoint", h.Endpoint),
 		zap.String("timeout", time.Duration(h.Timeout).String()),
 		zap.String("token_ttl", time.Duration(h.TokenTTL).String()),
-		zap.Int("max_tokens", h.MaxTokens))
+		zap.Int("max_tokens", h.MaxTokens),
+		zap.String("rate_limit", fmt.Sprintf("%d per %s", limit.Requests, time.Duration(limit.Window))),
+		zap.String("redis", h.redisKey()),
+		zap.Bool("persist", h.Persist))
 	return nil
 }
 
@@ -178,14 +198,26 @@ func (h *Handler) validate() error {
 	if h.MaxTokens < 0 {
 		return fmt.Errorf("max_tokens: invalid value %d; it must be a positive number of tokens", h.MaxTokens)
 	}
+	if limit := h.rateLimit(); limit.Requests <= 0 || limit.Window <= 0 {
+		return fmt.Errorf("rate_limit: invalid value %d per %s; it needs a positive number of calls and window, such as 40 10s", limit.Requests, time.Duration(limit.Window))
+	}
+	if h.Redis != nil && strings.TrimSpace(h.Redis.URL) == "" {
+		return fmt.Errorf("redis: missing URL; use redis://host:6379/0, or rediss:// for TLS")
+	}
+	if h.Redis != nil && h.Persist {
+		return fmt.Errorf("persist: not used with redis, which keeps the tokens already; remove one of them")
+	}
 	return nil
 }
 
-// Cleanup stops token fetches still in flight and closes the idle
-// connections to HubSpot, which a config reload would otherwise leave open.
+// Cleanup releases this config's use of the shared token cache, which
+// closes when no config uses it, and closes the idle connections to
+// HubSpot, which a config reload would otherwise leave open.
 func (h *Handler) Cleanup() error {
 	if h.tokens != nil {
-		h.tokens.Close()
+		if _, err := sources.Delete(h.poolKey); err != nil {
+			return fmt.Errorf("closing the token cache: %w", err)
+		}
 	}
 	if h.client != nil && h.client.HTTPClient != nil {
 		h.client.HTTPClient.CloseIdleConnections()

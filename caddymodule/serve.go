@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -76,23 +77,51 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // lookup starts or joins the token lookup for v.
 func (h *Handler) lookup(v hubspot.Visitor) tokens.Future {
 	return h.tokens.Get(visitor.Key(v.Email), func(ctx context.Context) (string, error) {
-		h.metrics.lookups.WithLabelValues(lookupFetched).Inc()
-		return h.client.CreateToken(ctx, v)
+		return h.createToken(ctx, v)
 	})
+}
+
+// createToken calls HubSpot, recording the call's duration. An access token
+// that HubSpot refuses is logged at error level; the token source then
+// pauses calls for minutes, so this happens rarely.
+func (h *Handler) createToken(ctx context.Context, v hubspot.Visitor) (string, error) {
+	start := time.Now()
+	token, err := h.client.CreateToken(ctx, v)
+	h.metrics.callSeconds.WithLabelValues(statusClass(err)).Observe(time.Since(start).Seconds())
+
+	var apiErr *hubspot.APIError
+	if errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusUnauthorized || apiErr.StatusCode == http.StatusForbidden) {
+		h.logger.Error("hubspot rejected the access token; identification is paused",
+			zap.Int("status", apiErr.StatusCode),
+			zap.String("category", apiErr.Category),
+			zap.String("correlation_id", apiErr.CorrelationID),
+			zap.String("fix", apiErr.Hint()),
+			zap.Duration("paused_for", tokens.DefaultAuthBackoff))
+	}
+	return token, err
+}
+
+// statusClass names the outcome of a HubSpot call for metrics.
+func statusClass(err error) string {
+	var apiErr *hubspot.APIError
+	switch {
+	case err == nil:
+		return "2xx"
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("%dxx", apiErr.StatusCode/100)
+	}
+	return "error"
 }
 
 // waitForToken waits at most Timeout for the visitor's token. It returns
 // false, after logging why, when the page must go out without one.
 func (h *Handler) waitForToken(ctx context.Context, future tokens.Future) (string, bool) {
-	if future.Ready() {
-		h.metrics.lookups.WithLabelValues(lookupCached).Inc()
-	}
-
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(h.Timeout))
 	defer cancel()
 
 	start := time.Now()
 	token, err := future.Wait(ctx)
+	h.metrics.waitSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		h.logLookupError(err, time.Since(start))
 		return "", false
@@ -123,8 +152,16 @@ func (h *Handler) logLookupError(err error, waited time.Duration) {
 		}
 		return
 	}
+	if errors.Is(err, tokens.ErrRateLimited) || errors.Is(err, tokens.ErrPaused) ||
+		errors.Is(err, tokens.ErrCircuitOpen) || errors.Is(err, tokens.ErrRejected) {
+		// The token source held the call back on purpose, and the failure
+		// that caused it was logged; metrics count each of these.
+		if c := h.logger.Check(zapcore.DebugLevel, "page served without identification"); c != nil {
+			c.Write(zap.Error(err))
+		}
+		return
+	}
 
-	h.metrics.lookups.WithLabelValues(lookupError).Inc()
 	fields := []zap.Field{zap.Error(err)}
 	var apiErr *hubspot.APIError
 	if errors.As(err, &apiErr) {
