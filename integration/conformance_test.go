@@ -26,8 +26,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/net/websocket"
 
-	"github.com/hsidentify/caddy-hubspot-identify/integration/caddyrun"
-	"github.com/hsidentify/caddy-hubspot-identify/integration/hubspotemu"
 )
 
 // conformanceSiteBody returns the site under test: encode compresses what
@@ -1472,50 +1470,8 @@ func countingDialer(dials *atomic.Int32) func(ctx context.Context, network, addr
 }
 
 // startSiteWithOptions is startSite with options added to the Caddyfile's
-// global options block. Caddy listens on 127.0.0.1 only.
+// global options block.
 func startSiteWithOptions(t *testing.T, options, body string) *site {
 	t.Helper()
-
-	emulator := hubspotemu.New(hubspotemu.Options{AccessToken: testAccessToken})
-	emuServer := httptest.NewServer(emulator)
-	t.Cleanup(emuServer.Close)
-
-	port, err := caddyrun.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-
-	t.Setenv("HUBSPOT_ACCESS_TOKEN", testAccessToken)
-	caddyfile := fmt.Sprintf(`{
-	admin off
-	auto_https off
-	persist_config off
-	storage file_system %s
-	http_port %d
-	default_bind 127.0.0.1
-	%s
-}
-
-http://%s {
-%s
-}
-`, t.TempDir(), port, options, addr, body)
-	caddyfile = strings.ReplaceAll(caddyfile, "{endpoint}", emuServer.URL+hubspotemu.PathTokensCreate)
-
-	stop, err := caddyrun.Start(caddyfile)
-	if err != nil {
-		t.Fatalf("starting Caddy: %v\n%s", err, caddyfile)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("stopping Caddy: %v", err)
-		}
-	})
-
-	return &site{
-		url:      "http://" + addr,
-		emulator: emulator,
-		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}},
-	}
+	return startSiteWith(t, siteOptions{global: options}, body)
 }

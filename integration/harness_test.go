@@ -21,9 +21,12 @@ const testAccessToken = "pat-na1-7d0c58e2-41a6-4f0b-9c1e-2b8f3a6d5e10"
 // site is a running Caddy in front of a test upstream, with an emulator
 // standing in for HubSpot.
 type site struct {
-	url      string
-	emulator *hubspotemu.Emulator
-	client   *http.Client
+	url       string
+	emulator  *hubspotemu.Emulator
+	emuURL    string
+	client    *http.Client
+	caddyfile string // as loaded, for reloads
+	storage   string
 }
 
 // startSite starts an emulator and Caddy from a Caddyfile site block body.
@@ -32,10 +35,28 @@ type site struct {
 // parallel.
 func startSite(t *testing.T, body string) *site {
 	t.Helper()
+	return startSiteWith(t, siteOptions{}, body)
+}
 
-	emulator := hubspotemu.New(hubspotemu.Options{AccessToken: testAccessToken})
-	emuServer := httptest.NewServer(emulator)
-	t.Cleanup(emuServer.Close)
+// siteOptions changes what startSiteWith sets up.
+type siteOptions struct {
+	global   string               // extra global options
+	admin    string               // admin endpoint address, or "" for none
+	storage  string               // storage folder, or "" for a new one
+	emulator *hubspotemu.Emulator // emulator to reuse, or nil for a new one
+	emuURL   string               // its base URL, with emulator
+}
+
+func startSiteWith(t *testing.T, opts siteOptions, body string) *site {
+	t.Helper()
+
+	emulator, emuURL := opts.emulator, opts.emuURL
+	if emulator == nil {
+		emulator = hubspotemu.New(hubspotemu.Options{AccessToken: testAccessToken})
+		emuServer := httptest.NewServer(emulator)
+		t.Cleanup(emuServer.Close)
+		emuURL = emuServer.URL
+	}
 
 	port, err := caddyrun.FreePort()
 	if err != nil {
@@ -43,21 +64,31 @@ func startSite(t *testing.T, body string) *site {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 
+	admin := "admin off"
+	if opts.admin != "" {
+		admin = "admin " + opts.admin
+	}
+	storage := opts.storage
+	if storage == "" {
+		storage = t.TempDir()
+	}
+
 	t.Setenv("HUBSPOT_ACCESS_TOKEN", testAccessToken)
 	caddyfile := fmt.Sprintf(`{
-	admin off
+	%s
 	auto_https off
 	default_bind 127.0.0.1
 	persist_config off
 	storage file_system %s
 	http_port %d
+	%s
 }
 
 http://%s {
 %s
 }
-`, t.TempDir(), port, addr, body)
-	caddyfile = strings.ReplaceAll(caddyfile, "{endpoint}", emuServer.URL+hubspotemu.PathTokensCreate)
+`, admin, storage, port, opts.global, addr, body)
+	caddyfile = strings.ReplaceAll(caddyfile, "{endpoint}", emuURL+hubspotemu.PathTokensCreate)
 
 	stop, err := caddyrun.Start(caddyfile)
 	if err != nil {
@@ -70,8 +101,11 @@ http://%s {
 	})
 
 	return &site{
-		url:      "http://" + addr,
-		emulator: emulator,
+		url:       "http://" + addr,
+		emulator:  emulator,
+		emuURL:    emuURL,
+		caddyfile: caddyfile,
+		storage:   storage,
 		client: &http.Client{
 			Timeout: 10 * time.Second,
 			// Each test reads the raw encoding, so the transport must not
