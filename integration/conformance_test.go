@@ -25,7 +25,6 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/net/websocket"
-
 )
 
 // conformanceSiteBody returns the site under test: encode compresses what

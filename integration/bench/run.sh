@@ -18,6 +18,13 @@
 #   THREADS=2        wrk threads
 #   CONNECTIONS=32   wrk connections
 #   BENCHTIME=1s     -benchtime of the Go benchmarks
+#   QUIET_PERCENT=5  CPU use by other processes, in percent of all CPUs,
+#                    below which the measurements start
+#   QUIET_WAIT=300   seconds to wait for that before measuring anyway
+#   RESULTS=         file to copy the raw results of every run to
+#
+# Other processes on the machine disturb the numbers. The script measures
+# how much CPU they used during each run and prints it below the table.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +35,9 @@ rounds=${ROUNDS:-3}
 threads=${THREADS:-2}
 connections=${CONNECTIONS:-32}
 benchtime=${BENCHTIME:-1s}
+quiet_percent=${QUIET_PERCENT:-5}
+quiet_wait=${QUIET_WAIT:-300}
+results_copy=${RESULTS:-}
 
 # Latencies of the helpers, in milliseconds. The targets of the cold case
 # are computed from them.
@@ -114,14 +124,65 @@ wait_for_file() {
 	return 1
 }
 
-# machine prints what the numbers were measured on.
-machine() {
-	echo "- CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
-	echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-	echo "- kernel: $(uname -sr)"
-	echo "- $(go version)"
-	echo "- $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1,2)"
-	echo "- load: wrk -t$threads -c$connections -d$duration, $rounds rounds, median shown"
+# cpu_busy_ticks prints the clock ticks that all CPUs spent in user and
+# system mode since boot, and the ticks the hypervisor took for other
+# machines. Interrupt time is left out, because the loopback traffic of the
+# benchmark itself is handled there and belongs to no process.
+cpu_busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $9 }' /proc/stat
+}
+
+# own_ticks prints the clock ticks of CPU time used by this script, the
+# children it has waited for (wrk, curl, go and stopped servers) and the
+# servers still running.
+own_ticks() {
+	local pid ticks total=0
+	for pid in $$ "${pids[@]}"; do
+		ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }')
+		total=$((total + ${ticks:-0}))
+	done
+	echo "$total"
+}
+
+# usage_start records the CPU counters that usage_other compares with.
+usage_start() {
+	usage_busy=$(cpu_busy_ticks)
+	usage_own=$(own_ticks)
+	usage_time=$(date +%s.%N)
+}
+
+# usage_other prints the share of all CPUs, in percent, that processes
+# outside this benchmark used since usage_start.
+usage_other() {
+	local busy own now
+	busy=$(cpu_busy_ticks)
+	own=$(own_ticks)
+	now=$(date +%s.%N)
+	awk -v busy="$((busy - usage_busy))" -v own="$((own - usage_own))" -v start="$usage_time" -v end="$now" \
+		-v cpus="$(nproc)" -v hz="$(getconf CLK_TCK)" '
+		BEGIN {
+			other = (busy - own) / ((end - start) * cpus * hz) * 100
+			printf "%.1f", (other > 0 ? other : 0)
+		}'
+}
+
+# wait_for_quiet waits until other processes use less than quiet_percent
+# of the CPUs over 5 s, for at most quiet_wait seconds.
+wait_for_quiet() {
+	local deadline=$((SECONDS + quiet_wait)) other
+	while :; do
+		usage_start
+		sleep 5
+		other=$(usage_other)
+		if awk -v other="$other" -v max="$quiet_percent" 'BEGIN { exit !(other < max) }'; then
+			return 0
+		fi
+		if ((SECONDS >= deadline)); then
+			echo "run.sh: other processes still use $other% of the CPUs; measuring anyway" >&2
+			return 0
+		fi
+		echo "run.sh: other processes use $other% of the CPUs; waiting until they use less than $quiet_percent%" >&2
+	done
 }
 
 echo "building Caddy and the helpers in $work" >&2
@@ -132,24 +193,18 @@ echo "building Caddy and the helpers in $work" >&2
 	go build -o "$work/emulator" ./integration/bench/emulator
 )
 
-# --- Go benchmarks, on an idle machine
+# --- Go benchmarks, before the servers start
 
+wait_for_quiet
 echo "running the Go benchmarks" >&2
+usage_start
 (
 	cd "$repo"
 	go test -run '^$' -bench '^BenchmarkServeHTTP$' -benchmem -benchtime "$benchtime" ./caddymodule >"$work/handler.bench"
 	go test -run '^$' -bench '^BenchmarkCacheMemory$' -benchtime 3x ./caddymodule/internal/tokens >"$work/tokens.bench"
 	go test -run '^$' -bench . -benchmem -benchtime "$benchtime" ./caddymodule/internal/inject >"$work/inject.bench"
 )
-
-# bench_value FILE NAME UNIT prints the value reported in UNIT by the Go
-# benchmark NAME, without the -GOMAXPROCS suffix.
-bench_value() {
-	awk -v name="$2" -v unit="$3" '
-		{ sub(/-[0-9]+$/, "", $1) }
-		$1 == name { for (i = 3; i <= NF; i++) if ($i == unit) print $(i - 1) }
-	' "$1"
-}
+bench_other=$(usage_other)
 
 # --- servers
 
@@ -279,11 +334,12 @@ cat "$here/summary.lua" "$here/cold.lua" >"$work/cold.lua"
 touch "$work/results"
 
 # measure KEY WRK_ARGS... runs wrk once and appends "KEY requests/s p50_us
-# p99_us errors" to the results.
+# p99_us errors other_cpu_percent" to the results.
 measure() {
 	local key=$1 output result rps p50 p99 errors
 	shift
 	echo "  $key" >&2
+	usage_start
 	output=$(wrk -t"$threads" -c"$connections" -d"$duration" --timeout 5s -H "$accept_header" "$@")
 	if ! result=$(grep '^RESULT ' <<<"$output"); then
 		echo "run.sh: wrk printed no result for $key:" >&2
@@ -291,7 +347,7 @@ measure() {
 		return 1
 	fi
 	read -r _ rps p50 p99 _ errors <<<"$result"
-	echo "$key $rps $p50 $p99 $errors" >>"$work/results"
+	echo "$key $rps $p50 $p99 $errors $(usage_other)" >>"$work/results"
 }
 
 # url_of CONFIG prints the base URL of config "base" or "module".
@@ -303,6 +359,7 @@ echo "warming up" >&2
 wrk -t"$threads" -c"$connections" -d3s -H "$accept_header" -H "$visitor_header" "$base_url/proxy/30k.html" >/dev/null
 wrk -t"$threads" -c"$connections" -d3s -H "$accept_header" -H "$visitor_header" "$module_url/proxy/30k.html" >/dev/null
 
+wait_for_quiet
 for ((round = 1; round <= rounds; round++)); do
 	# Alternate which config goes first, so a drift in the machine's speed
 	# does not favour one of them.
@@ -365,170 +422,24 @@ big_pages() {
 }
 
 echo "fetching the 100 MB page" >&2
+usage_start
 for ((round = 1; round <= rounds; round++)); do
 	for config in base module; do
 		big_pages "$config" "$round"
 	done
 done
+big_other=$(usage_other)
 
-# --- table
+# --- report
 
-# median KEY FIELD prints the median of FIELD (2 for the first value) over
-# the results of KEY.
-median() {
-	awk -v key="$1" -v field="$2" '
-		$1 == key { values[++n] = $field }
-		END {
-			if (n == 0) { print "nan"; exit }
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
-					t = values[j]; values[j] = values[j - 1]; values[j - 1] = t
-				}
-			if (n % 2) print values[(n + 1) / 2]
-			else print (values[n / 2] + values[n / 2 + 1]) / 2
-		}
-	' "$work/results"
-}
+# shellcheck source=integration/bench/report.sh
+source "$here/report.sh"
+print_report
 
-# calc EXPRESSION prints the awk EXPRESSION with the variables a and b.
-calc() {
-	awk -v a="$2" -v b="$3" "BEGIN { printf \"$1\", $4 }"
-}
-
-# verdict OK prints pass if the awk condition OK on a and b holds.
-verdict() {
-	awk -v a="$2" -v b="$3" "BEGIN { print (($1) ? \"pass\" : \"FAIL\") }"
-}
-
-# row CELLS... prints one row of the Markdown table.
-row() {
-	local line="|" cell
-	for cell in "$@"; do
-		line+=" $cell |"
-	done
-	echo "$line"
-}
-
-echo
-echo "## Machine"
-echo
-machine
-echo
-echo "| Case | Measure | Plain Caddy | hubspot_identify | Ratio or change | Target | Result |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
-
-# throughput_rows CASE LABEL TARGET_RATIO prints req/s, p50 and p99 for a
-# pair of wrk results. An empty TARGET_RATIO means the case has no target.
-throughput_rows() {
-	local key=$1 label=$2 target=$3 base_rps module_rps base_p50 module_p50 base_p99 module_p99 result
-	base_rps=$(median "$key/base" 2)
-	module_rps=$(median "$key/module" 2)
-	base_p50=$(median "$key/base" 3)
-	module_p50=$(median "$key/module" 3)
-	base_p99=$(median "$key/base" 4)
-	module_p99=$(median "$key/module" 4)
-
-	result="—"
-	if [[ -n $target ]]; then
-		result=$(verdict "b / a >= $target" "$base_rps" "$module_rps")
-	fi
-	row "$label" "req/s" "$(calc '%.0f' "$base_rps" "" a)" "$(calc '%.0f' "$module_rps" "" a)" \
-		"$(calc '%.3f' "$base_rps" "$module_rps" 'b / a')" "${target:+≥ $target}" "$result"
-	latency_row "$label" p50 "$base_p50" "$module_p50" "$4"
-	latency_row "$label" p99 "$base_p99" "$module_p99" "$5"
-}
-
-# latency_row LABEL NAME BASE_US MODULE_US TARGET prints a latency in ms
-# with the ratio and the added time. TARGET is "ratio" for a ratio of at
-# most 1/0.99, a number of ms for the most added time, or empty for none.
-latency_row() {
-	local label=$1 name=$2 base=$3 module=$4 target=$5 goal="" result="—"
-	case $target in
-	ratio)
-		goal="≤ 1.010"
-		result=$(verdict "b / a <= 1 / 0.99" "$base" "$module")
-		;;
-	"") ;;
-	*)
-		goal="+ < $target ms"
-		result=$(verdict "(b - a) / 1000 < $target" "$base" "$module")
-		;;
-	esac
-	row "$label" "$name latency (ms)" "$(calc '%.2f' "$base" "" 'a / 1000')" "$(calc '%.2f' "$module" "" 'a / 1000')" \
-		"$(calc '%.3f, %+.2f ms' "$base" "$module" 'b / a, (b - a) / 1000')" "$goal" "$result"
-}
-
-throughput_rows anonymous/proxy/30k "1. anonymous, reverse_proxy 30 KB" 0.99 ratio ratio
-throughput_rows anonymous/files/30k "1. anonymous, file_server 30 KB" 0.99 ratio ratio
-throughput_rows visitor/proxy/30k "2. visitor, reverse_proxy 30 KB" 0.95 "" 0.2
-throughput_rows visitor/proxy/300k "2. visitor, reverse_proxy 300 KB" "" "" 0.2
-throughput_rows visitor/files/30k "2. visitor, file_server 30 KB" 0.90 "" 0.2
-throughput_rows visitor/files/300k "2. visitor, file_server 300 KB" 0.90 "" 0.2
-
-for upstream in proxy file; do
-	allocs=()
-	for size in 30KB 300KB 100MB; do
-		plain=$(bench_value "$work/handler.bench" "BenchmarkServeHTTP/$upstream/$size/plain" allocs/op)
-		visitor=$(bench_value "$work/handler.bench" "BenchmarkServeHTTP/$upstream/$size/visitor" allocs/op)
-		plain_bytes=$(bench_value "$work/handler.bench" "BenchmarkServeHTTP/$upstream/$size/plain" B/op)
-		visitor_bytes=$(bench_value "$work/handler.bench" "BenchmarkServeHTTP/$upstream/$size/visitor" B/op)
-		allocs+=("$visitor")
-		row "2. visitor, handler benchmark, $upstream $size" "allocs (bytes) per request" "$plain ($plain_bytes B)" \
-			"$visitor ($visitor_bytes B)" "+$((visitor - plain)) allocs" "" ""
-	done
-	same=$([[ ${allocs[0]} == "${allocs[1]}" && ${allocs[1]} == "${allocs[2]}" ]] && echo pass || echo FAIL)
-	row "2. visitor, handler benchmark, $upstream" "allocs per request by page size" "" "${allocs[*]}" "" "independent of size" "$same"
-done
-
-base_p50=$(median cold/base 3)
-module_p50=$(median cold/module 3)
-base_p99=$(median cold/base 4)
-module_p99=$(median cold/module 4)
-overlap_ms=$((upstream_delay_ms > hubspot_latency_ms ? upstream_delay_ms : hubspot_latency_ms))
-row "3. cold visitors, upstream ${upstream_delay_ms} ms, HubSpot ${hubspot_latency_ms} ms" "p50 latency (ms)" \
-	"$(calc '%.1f' "$base_p50" "" 'a / 1000')" "$(calc '%.1f' "$module_p50" "" 'a / 1000')" \
-	"$(calc '%+.1f ms' "$base_p50" "$module_p50" '(b - a) / 1000')" "≤ $((overlap_ms + 5)) ms" \
-	"$(verdict "b / 1000 <= $((overlap_ms + 5))" "$base_p50" "$module_p50")"
-row "3. cold visitors, upstream ${upstream_delay_ms} ms, HubSpot ${hubspot_latency_ms} ms" "p99 latency (ms)" \
-	"$(calc '%.1f' "$base_p99" "" 'a / 1000')" "$(calc '%.1f' "$module_p99" "" 'a / 1000')" \
-	"$(calc '%+.1f ms' "$base_p99" "$module_p99" '(b - a) / 1000')" "≤ $((overlap_ms + 5)) ms" \
-	"$(verdict "b / 1000 <= $((overlap_ms + 5))" "$base_p99" "$module_p99")"
-row "3. cold visitors" "req/s" "$(calc '%.0f' "$(median cold/base 2)" "" a)" "$(calc '%.0f' "$(median cold/module 2)" "" a)" "" "" ""
-
-for path in proxy/100m.html files/100m.html; do
-	base_growth=$(median "big/$path/base" 2)
-	module_growth=$(median "big/$path/module" 2)
-	base_ttfb=$(median "big/$path/base" 3)
-	module_ttfb=$(median "big/$path/module" 3)
-	module_bytes=$(median "big/$path/module" 4)
-	injected=$(verdict "a > $page_100m" "$module_bytes" "")
-	row "4. 100 MB page, /$path" "peak RSS over idle (MB)" "$(calc '%.1f' "$base_growth" "" 'a / 1024')" \
-		"$(calc '%.1f' "$module_growth" "" 'a / 1024')" "$(calc '%+.1f MB' "$base_growth" "$module_growth" '(b - a) / 1024')" \
-		"< 8 MB" "$(verdict 'b / 1024 < 8' "$base_growth" "$module_growth")"
-	if [[ $path == proxy/* ]]; then
-		ttfb_goal="< ${stream_pause_ms} ms"
-		ttfb_result=$(verdict "b < $stream_pause_ms" "$base_ttfb" "$module_ttfb")
-	else
-		ttfb_goal=""
-		ttfb_result="—"
-	fi
-	row "4. 100 MB page, /$path" "time to first byte (ms)" "$base_ttfb" "$module_ttfb" \
-		"$(calc '%+.1f ms' "$base_ttfb" "$module_ttfb" 'b - a')" "$ttfb_goal" "$ttfb_result"
-	row "4. 100 MB page, /$path" "snippet injected" "" "$([[ $injected == pass ]] && echo yes || echo no)" "" "yes" "$injected"
-done
-
-per_token=$(bench_value "$work/tokens.bench" BenchmarkCacheMemory B/token)
-row "5. 100k cached visitors" "bytes per token beyond its own" "" "$(calc '%.0f' "$per_token" "" a)" "" "< 1024" \
-	"$(verdict 'a < 1024' "$per_token" "")"
-
-for name in BenchmarkScanComment BenchmarkWriter/30KB BenchmarkWriter/300KB "BenchmarkWriter/30KB/64B_writes"; do
-	row "6. injector" "${name#Benchmark} (MB/s)" "" "$(bench_value "$work/inject.bench" "$name" MB/s)" "" "" ""
-done
-copy=$(bench_value "$work/inject.bench" "BenchmarkCopy/io.Copy" MB/s)
-after=$(bench_value "$work/inject.bench" "BenchmarkCopy/Writer_after_injection" MB/s)
-row "6. injector" "copy after injection (MB/s)" "$copy" "$after" "$(calc '%.3f' "$copy" "$after" 'b / a')" "≥ 0.90" \
-	"$(verdict 'b / a >= 0.90' "$copy" "$after")"
-
-errors=$(awk '$1 !~ /^big\// { sum += $5 } END { print sum + 0 }' "$work/results")
-echo
-echo "wrk reported $errors errors over all runs; plain Caddy is the baseline column, and the module's column is the same Caddy with hubspot_identify."
+if [[ -n $results_copy ]]; then
+	{
+		echo "# wrk: key requests/s p50_us p99_us errors other_cpu_percent"
+		echo "# big: key rss_growth_kb ttfb_ms bytes"
+		cat "$work/results"
+	} >"$results_copy"
+fi

@@ -21,7 +21,8 @@ const DefaultKeyPrefix = "hubspot_identify:token:"
 // an error the caller falls back to its own cache.
 const DefaultTimeout = 100 * time.Millisecond
 
-// urlExample ends every URL error, so the operator sees a valid form.
+// urlExample ends the errors about a URL's syntax, so the operator sees a
+// valid form.
 const urlExample = "use redis://host:6379/0, or rediss:// for TLS"
 
 // timeoutOptions are the URL query options of redis.ParseURL that
@@ -111,18 +112,24 @@ func (cfg Config) options() (*redis.Options, error) {
 func parseURL(rawURL string) (*redis.Options, error) {
 	shown := redactURL(rawURL)
 	invalid := func(reason string) error {
-		return fmt.Errorf("redis: invalid URL %q: %s; %s", shown, reason, urlExample)
+		return fmt.Errorf("redis: invalid URL %q: %s", shown, reason)
 	}
 
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, invalid(redactedReason(shown))
+		return nil, invalid(redactedReason(shown) + "; " + urlExample)
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return nil, invalid(fmt.Sprintf("scheme %q is not redis or rediss", u.Scheme))
+		return nil, invalid(fmt.Sprintf("scheme %q is not redis or rediss; %s", u.Scheme, urlExample))
 	}
 	if u.Host == "" {
-		return nil, invalid("missing host")
+		return nil, invalid("missing host; " + urlExample)
+	}
+	// A "#" in a password starts a fragment, which would otherwise leave
+	// the URL valid but without its password. The fragment is not quoted,
+	// because it can contain the rest of the password.
+	if u.Fragment != "" || strings.HasSuffix(rawURL, "#") {
+		return nil, invalid("unexpected fragment (#); percent-encode a # in the password as %23, or set Password")
 	}
 
 	query := u.Query()
@@ -134,7 +141,7 @@ func parseURL(rawURL string) (*redis.Options, error) {
 
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, invalid(redactedReason(shown))
+		return nil, invalid(redactedReason(shown) + "; " + urlExample)
 	}
 	if opts.TLSConfig != nil && opts.TLSConfig.InsecureSkipVerify {
 		return nil, invalid("skip_verify turns off certificate verification; remove it, and set CAFile to trust a private certificate authority")
