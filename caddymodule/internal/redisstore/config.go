@@ -17,8 +17,8 @@ import (
 const DefaultKeyPrefix = "hubspot_identify:token:"
 
 // DefaultTimeout bounds each call when Config.Timeout is zero. It is short
-// because a page waits on the call, and a slow Redis is worse than none: on
-// an error the caller falls back to its own cache.
+// because a page waits on the call. On an error the caller falls back to
+// its own cache, so a slow Redis is worse than none.
 const DefaultTimeout = 100 * time.Millisecond
 
 // urlExample ends the errors about a URL's syntax, so the operator sees a
@@ -52,7 +52,8 @@ type Config struct {
 	// Empty means the host in URL. It requires a rediss:// URL.
 	ServerName string
 
-	// DB, when not zero, replaces the database number in URL.
+	// DB, when not zero, replaces the database number in URL. To use
+	// database 0, leave DB zero and put /0 in URL or omit the path.
 	DB int
 
 	// KeyPrefix starts every key, so that several sites can share one
@@ -63,8 +64,8 @@ type Config struct {
 	// connection. Zero means DefaultTimeout.
 	Timeout time.Duration
 
-	// Logger receives the errors that no caller sees, such as a failed
-	// unlock. Nil discards them.
+	// Logger receives the errors that are not returned to a caller, such
+	// as a failed unlock. Nil discards them.
 	Logger *zap.Logger
 }
 
@@ -204,6 +205,12 @@ func (cfg Config) configureTLS(opts *redis.Options) error {
 		opts.TLSConfig.ServerName = cfg.ServerName
 	}
 	if cfg.CAFile == "" {
+		// Go reads the system's roots on first use, which can take tens of
+		// milliseconds. Reading them now keeps that out of the first
+		// call's Timeout.
+		if _, err := x509.SystemCertPool(); err != nil {
+			return fmt.Errorf("redis: loading the system's certificate authorities: %w; set CAFile", err)
+		}
 		return nil
 	}
 
@@ -230,7 +237,7 @@ func (cfg Config) timeout() time.Duration {
 // setTimeouts bounds every step of a call by timeout, so a Redis that is
 // down or hangs costs a page at most that long.
 func setTimeouts(opts *redis.Options, timeout time.Duration) {
-	// Store passes each call a context with this deadline; go-redis
+	// Store passes each call a context with this deadline. go-redis
 	// applies it to the connection only when ContextTimeoutEnabled is set.
 	opts.ContextTimeoutEnabled = true
 
@@ -242,4 +249,10 @@ func setTimeouts(opts *redis.Options, timeout time.Duration) {
 	// A second dial waits go-redis's 100ms retry backoff first, which is
 	// past the deadline of the default Timeout.
 	opts.DialerRetries = 1
+
+	// go-redis retries a refused dial with backoff until the deadline,
+	// which turns a refusal in microseconds into a wait of the whole
+	// Timeout and reports it as a deadline error. The pool checks idle
+	// connections before use, so a retry would seldom help.
+	opts.MaxRetries = -1
 }

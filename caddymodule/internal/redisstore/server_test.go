@@ -28,8 +28,8 @@ type serverConfig struct {
 	tls *serverTLS
 }
 
-// serverTLS holds the server's PEM files and the client settings that
-// trust them, which the readiness probe uses.
+// serverTLS is the server's PEM files and the client settings that trust
+// them, which the readiness probe uses.
 type serverTLS struct {
 	certFile, keyFile, caFile string
 	client                    *tls.Config
@@ -43,8 +43,8 @@ type server struct {
 	logFile string
 }
 
-// serverStartTimeout bounds how long startServer waits for PING to be
-// answered. redis-server without persistence usually answers in a few
+// serverStartTimeout bounds how long startServer waits for a reply to
+// PING. redis-server without persistence usually replies within a few
 // milliseconds.
 const serverStartTimeout = 5 * time.Second
 
@@ -196,7 +196,7 @@ func (s *server) url(password string) string {
 }
 
 // pause stops the process with SIGSTOP. The kernel still accepts
-// connections to its port, but nothing answers them, as with a server
+// connections to its port, but nothing reads from them, as with a server
 // that hangs.
 func (s *server) pause(t *testing.T) {
 	t.Helper()
@@ -230,8 +230,13 @@ func (s *server) inspect(t *testing.T, password string) *redis.Client {
 }
 
 // newTestStore returns a Store for cfg that is closed when the test ends.
+// A zero Timeout becomes 1s, so that functional tests pass on a loaded
+// machine under -race. Tests of the timeout set Timeout themselves.
 func newTestStore(t *testing.T, cfg Config) *Store {
 	t.Helper()
+	if cfg.Timeout == 0 {
+		cfg.Timeout = time.Second
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New(%+v) error = %v", cfg, err)

@@ -21,8 +21,8 @@ var _ tokens.Store = (*Store)(nil)
 
 // Store is a tokens.Store on one Redis server. It is safe for concurrent
 // use. The token for key is stored under KeyPrefix+key, and its lock under
-// KeyPrefix+"lock:"+key. Keys are hashes, so neither collides with the
-// other.
+// KeyPrefix+"lock:"+key. Keys must not start with "lock:", which would
+// collide with a lock. Hashes in hex or base64 never do.
 type Store struct {
 	client  *redis.Client
 	prefix  string
@@ -33,6 +33,10 @@ type Store struct {
 // New returns a Store for cfg. It does not connect: the first call does,
 // so that a Redis that is down when the server starts delays nothing. Use
 // Ping to check the connection.
+//
+// NOTE: go-redis logs some failures, such as each failed dial, through its
+// own package-wide logger, which writes to stderr unless the program calls
+// redis.SetLogger.
 func New(cfg Config) (*Store, error) {
 	opts, err := cfg.options()
 	if err != nil {
@@ -108,7 +112,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Ping checks that the server answers and accepts the credentials.
+// Ping checks that the server replies and accepts the credentials.
 func (s *Store) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
