@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/redisstore"
 )
@@ -76,8 +77,8 @@ func (h *Handler) redisKey() string {
 	return fmt.Sprintf("%s|%d|%s", u.Redacted(), h.Redis.DB, h.Redis.KeyPrefix)
 }
 
-// open resolves placeholders and connects the Redis store.
-func (r *Redis) open() (*redisstore.Store, error) {
+// open resolves placeholders and sets up the Redis store.
+func (r *Redis) open(logger *zap.Logger) (*redisstore.Store, error) {
 	repl := caddy.NewReplacer()
 	rawURL, err := repl.ReplaceOrErr(r.URL, true, true)
 	if err != nil {

@@ -85,7 +85,7 @@ func (h *Handler) newSource(ctx caddy.Context) (*pooledSource, error) {
 
 	switch {
 	case h.Redis != nil:
-		store, err := h.Redis.open()
+		store, err := h.Redis.open(h.logger.Named("redis"))
 		if err != nil {
 			return nil, err
 		}

@@ -34,9 +34,9 @@ type Store struct {
 // so that a Redis that is down when the server starts delays nothing. Use
 // Ping to check the connection.
 //
-// NOTE: go-redis logs some failures, such as each failed dial, through its
-// own package-wide logger, which writes to stderr unless the program calls
-// redis.SetLogger.
+// go-redis logs some failures, such as each failed dial, through one
+// package-wide logger. With cfg.Logger set, New sends those lines to it at
+// debug level, because the same failures reach the caller as errors.
 func New(cfg Config) (*Store, error) {
 	opts, err := cfg.options()
 	if err != nil {
@@ -50,6 +50,8 @@ func New(cfg Config) (*Store, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = zap.NewNop()
+	} else {
+		redis.SetLogger(clientLogger{logger})
 	}
 
 	return &Store{
@@ -135,4 +137,15 @@ func checkTTL(ttl time.Duration) error {
 		return fmt.Errorf("redis: invalid TTL %v; Redis expires keys to the millisecond, so use 1ms or more", ttl)
 	}
 	return nil
+}
+
+// clientLogger adapts zap to go-redis's logging interface.
+type clientLogger struct {
+	logger *zap.Logger
+}
+
+func (l clientLogger) Printf(_ context.Context, format string, v ...any) {
+	if c := l.logger.Check(zap.DebugLevel, "redis client"); c != nil {
+		c.Write(zap.String("message", fmt.Sprintf(format, v...)))
+	}
 }
