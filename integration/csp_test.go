@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-var scriptElement = regexp.MustCompile(`<script( nonce="[^"]*")?>(window\.hsConversationsSettings=[^<]*)</script>`)
+var scriptElement = regexp.MustCompile(`<script( nonce="[^"]*")?>(\(function\(id\)\{[^<]*hsConversationsSettings[^<]*)</script>`)
 
 func TestContentSecurityPolicy(t *testing.T) {
 	policies := map[string]http.Header{

@@ -189,7 +189,7 @@ func browserHeaders() http.Header {
 	}
 }
 
-var snippetPattern = regexp.MustCompile(`<script>window\.hsConversationsSettings=[^<]*"identificationEmail":"([^"]*)","identificationToken":"([A-Za-z0-9_.=-]+)"[^<]*</script>`)
+var snippetPattern = regexp.MustCompile(`<script>\(function\(id\)\{[^<]*hsConversationsSettings[^<]*\}\)\(\{"identificationEmail":"([^"]*)","identificationToken":"([A-Za-z0-9_.=-]+)"\}\);</script>`)
 
 // injected returns the email and token of the one snippet in body, and body
 // without it.

@@ -109,7 +109,7 @@ pick_port() {
 			return 0
 		fi
 	done
-	echo "run.sh: found no free port" >&2
+	echo "run.sh: no free port found on 127.0.0.1" >&2
 	return 1
 }
 
@@ -242,6 +242,7 @@ EOF
 		access_token {env.HUBSPOT_ACCESS_TOKEN}
 		email {http.request.header.X-Auth-Request-Email}
 		endpoint $emulator/visitor-identification/2026-03/tokens/create
+		rate_limit 1000000 10s
 	}
 
 EOF
@@ -274,12 +275,12 @@ start_caddy() {
 			return 0
 		fi
 		if ! kill -0 "$caddy_pid" 2>/dev/null; then
-			echo "run.sh: Caddy ($name) exited" >&2
+			echo "run.sh: Caddy ($name) exited before serving a page" >&2
 			return 1
 		fi
 		sleep 0.1
 	done
-	echo "run.sh: Caddy ($name) did not answer on port $port" >&2
+	echo "run.sh: Caddy ($name) did not respond on port $port within 10 s" >&2
 	return 1
 }
 
@@ -334,9 +335,9 @@ cat "$here/summary.lua" "$here/cold.lua" >"$work/cold.lua"
 touch "$work/results"
 
 # measure KEY WRK_ARGS... runs wrk once and appends "KEY requests/s p50_us
-# p99_us errors other_cpu_percent" to the results.
+# p99_us errors other_cpu_percent requests injected" to the results.
 measure() {
-	local key=$1 output result rps p50 p99 errors
+	local key=$1 output result rps p50 p99 requests errors injected
 	shift
 	echo "  $key" >&2
 	usage_start
@@ -346,8 +347,8 @@ measure() {
 		echo "$output" >&2
 		return 1
 	fi
-	read -r _ rps p50 p99 _ errors <<<"$result"
-	echo "$key $rps $p50 $p99 $errors $(usage_other)" >>"$work/results"
+	read -r _ rps p50 p99 requests errors injected <<<"$result"
+	echo "$key $rps $p50 $p99 $errors $(usage_other) $requests $injected" >>"$work/results"
 }
 
 # url_of CONFIG prints the base URL of config "base" or "module".
@@ -379,7 +380,10 @@ for ((round = 1; round <= rounds; round++)); do
 	done
 
 	for config in "${configs[@]}"; do
+		read -r calls_before connections_before < <(curl -fsS "$emulator/bench/stats")
 		measure "cold/$config" -s "$work/cold.lua" "$(url_of "$config")/slow/30k.html" -- "r$round$config"
+		read -r calls_after connections_after < <(curl -fsS "$emulator/bench/stats")
+		echo "hubspot/$config $((calls_after - calls_before)) $((connections_after - connections_before - 1))" >>"$work/results"
 	done
 done
 
@@ -438,8 +442,9 @@ print_report
 
 if [[ -n $results_copy ]]; then
 	{
-		echo "# wrk: key requests/s p50_us p99_us errors other_cpu_percent"
+		echo "# wrk: key requests/s p50_us p99_us errors other_cpu_percent requests injected"
 		echo "# big: key rss_growth_kb ttfb_ms bytes"
+		echo "# hubspot: key token_requests connections"
 		cat "$work/results"
 	} >"$results_copy"
 fi

@@ -20,7 +20,7 @@ import (
 
 // snippetPattern matches the script element that hubspot_identify injects
 // and captures its JSON object.
-var snippetPattern = regexp.MustCompile(`<script>window\.hsConversationsSettings=Object\.assign\(window\.hsConversationsSettings\|\|\{\},(\{[^<]*\})\);</script>`)
+var snippetPattern = regexp.MustCompile(`<script>\(function\(id\)\{[^<]*hsConversationsSettings[^<]*\}\)\((\{[^<]*\})\);</script>`)
 
 // identification is the JSON object of an injected snippet.
 type identification struct {

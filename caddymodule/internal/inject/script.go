@@ -8,14 +8,24 @@ import (
 	"unicode/utf8"
 )
 
+// The script text is scriptPrefix, a JSON object with the identification,
+// and scriptSuffix. It merges the identification into the settings the page
+// already has, and turns window.hsConversationsSettings into an accessor
+// property, so that a page script that later assigns a new settings object,
+// as HubSpot's documentation shows for loadImmediately, keeps the
+// identification instead of replacing it.
 const (
-	scriptPrefix = "window.hsConversationsSettings=Object.assign(window.hsConversationsSettings||{},"
+	scriptPrefix = `(function(id){var w=window,s=Object.assign(w.hsConversationsSettings||{},id);` +
+		`try{Object.defineProperty(w,"hsConversationsSettings",{configurable:true,enumerable:true,` +
+		`get:function(){return s},set:function(v){s=Object.assign(typeof v=="object"?v||{}:{},id)}})}` +
+		`catch(e){w.hsConversationsSettings=s}})(`
 	scriptSuffix = ");"
 )
 
 // Script returns a script element that sets identificationEmail and
-// identificationToken on window.hsConversationsSettings and keeps any other
-// settings the page made before it. The element carries a nonce attribute
+// identificationToken on window.hsConversationsSettings, keeps any other
+// settings the page made before it, and keeps the identification in any
+// settings object the page assigns after it. The element carries a nonce attribute
 // when nonce is not empty.
 //
 // The output is pure ASCII. Values are JSON strings in which '<', '>', '&',

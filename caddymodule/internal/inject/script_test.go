@@ -14,11 +14,26 @@ import (
 
 func TestScriptFormat(t *testing.T) {
 	got := string(Script("visitor@example.com", "abc.def", "n0nce+/="))
-	want := `<script nonce="n0nce+/=">` +
-		`window.hsConversationsSettings=Object.assign(window.hsConversationsSettings||{},` +
-		`{"identificationEmail":"visitor@example.com","identificationToken":"abc.def"});</script>`
+	want := `<script nonce="n0nce+/=">` + scriptPrefix +
+		`{"identificationEmail":"visitor@example.com","identificationToken":"abc.def"}` +
+		scriptSuffix + `</script>`
 	if got != want {
 		t.Errorf("Script: got %q, want %q", got, want)
+	}
+}
+
+func TestScriptTextHasNoMarkup(t *testing.T) {
+	// The fixed part of the script must need no escaping in HTML raw text
+	// or in a CSP hash, whatever the page's charset.
+	for _, part := range []string{scriptPrefix, scriptSuffix} {
+		if strings.ContainsAny(part, "<>&") {
+			t.Errorf("script text %q contains <, > or &", part)
+		}
+		for i := range len(part) {
+			if part[i] >= 0x80 {
+				t.Errorf("script text %q is not ASCII at byte %d", part, i)
+			}
+		}
 	}
 }
 

@@ -24,8 +24,9 @@ const maxBytesPerToken = 4 << 10
 
 // BenchmarkCacheMemory fills a Source with memoryVisitors tokens and
 // reports, as B/token, how much the heap grew per token beyond the token's
-// own bytes: the cache entry, the LRU list element, the map slot and the
-// key, which in the handler is the visitor's email in lower case.
+// own bytes. That is what the cache keeps per visitor, such as its entry,
+// LRU list element and map slot, and the key, which in the handler is the
+// visitor's email in lower case.
 func BenchmarkCacheMemory(b *testing.B) {
 	tokens := make([]string, memoryVisitors)
 	for i := range tokens {

@@ -2,6 +2,10 @@
 // the benchmarks that integration/bench/run.sh runs. Its rate limits are
 // far above HubSpot's, so a load test of cold visitors measures latency, not
 // 429 responses. It accepts only the access token in HUBSPOT_ACCESS_TOKEN.
+//
+// GET /bench/stats returns "<token requests> <connections>": the token
+// requests received and the TCP connections accepted so far, so the script
+// can tell how many connections Caddy opened per token request.
 package main
 
 import (
@@ -10,8 +14,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,7 +27,7 @@ import (
 
 // Rate limits for load tests: a 10 s run of cold visitors makes a few
 // thousand token requests, and HubSpot's default of 100 per 10 s would
-// answer most of them with 429.
+// reject most of them with 429.
 const (
 	ratePer10s = 1_000_000
 	dailyLimit = 100_000_000
@@ -51,12 +58,17 @@ func run(listen, addrFile string, latency, lifetime time.Duration) error {
 	})
 	emulator.SetLatency(latency)
 
-	baseURL, shutdown, err := emulator.Listen(listen)
+	listener, err := listenLoopback(listen)
 	if err != nil {
 		return err
 	}
+
+	server, connections := newServer(emulator)
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+
 	if addrFile != "" {
-		if err := writeAddress(addrFile, baseURL); err != nil {
+		if err := writeAddress(addrFile, "http://"+listener.Addr().String()); err != nil {
 			return err
 		}
 	}
@@ -67,15 +79,53 @@ func run(listen, addrFile string, latency, lifetime time.Duration) error {
 	case <-ctx.Done():
 	case <-time.After(lifetime):
 		log.Printf("emulator: stopping after -lifetime %s", lifetime)
+	case err := <-served:
+		return err
 	}
-	log.Printf("emulator: answered %d token requests", emulator.TotalCalls())
+	log.Printf("emulator: received %d token requests over %d connections", emulator.TotalCalls(), connections.Load())
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return nil
+}
+
+// newServer returns a server of emulator that also serves /bench/stats,
+// and the count of connections it accepted.
+func newServer(emulator *hubspotemu.Emulator) (*http.Server, *atomic.Int64) {
+	connections := new(atomic.Int64)
+	mux := http.NewServeMux()
+	mux.Handle("/", emulator)
+	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d %d\n", emulator.TotalCalls(), connections.Load())
+	})
+
+	server := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				connections.Add(1)
+			}
+		},
+	}
+	return server, connections
+}
+
+// listenLoopback listens on addr, which must be a loopback address, because
+// the emulator accepts a fixed access token and must not be reachable from
+// other hosts.
+func listenLoopback(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("invalid listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("listen address %q is not a loopback IP address; use 127.0.0.1 or [::1]", addr)
+	}
+	return net.Listen("tcp", addr)
 }
 
 // writeAddress writes addr to path through a temporary file, so a script

@@ -4,7 +4,7 @@
 // reverse_proxy and file_server deliver identical bytes.
 //
 // Pages are /30k.html, /300k.html and /100m.html (sizes in KiB and MiB).
-// Under /slow/ each page is answered after -delay. A page larger than 1 MiB
+// Under /slow/ each page is sent after -delay. A page larger than 1 MiB
 // is streamed: the first 64 KiB, a flush, a pause of -pause, then the rest.
 package main
 

@@ -38,7 +38,7 @@ func newSite(pages map[string]int64, delay, pause time.Duration) *site {
 	s := &site{pages: pages, delay: delay, pause: pause, held: make(map[string][]byte)}
 	for name, size := range s.pages {
 		if size <= maxHeldPage {
-			page, _ := io.ReadAll(newPage(size)) // newPage never fails
+			page, _ := io.ReadAll(newPage(size)) // reading a newPage never fails
 			s.held[name] = page
 		}
 	}
