@@ -8,12 +8,12 @@ import (
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
 )
 
-// classifyFailure tells the token source how a failed HubSpot call affects
-// the calls after it.
+// classifyFailure returns how a failed HubSpot call affects the calls
+// after it, for the token source.
 func classifyFailure(err error) tokens.Failure {
 	var apiErr *hubspot.APIError
 	if !errors.As(err, &apiErr) {
-		// Network errors, timeouts and garbage answers.
+		// Network errors, timeouts and malformed responses.
 		return tokens.Failure{Kind: tokens.Transient}
 	}
 

@@ -85,7 +85,7 @@ type Handler struct {
 	// used visitor's token is evicted first. Default: 100000.
 	MaxTokens int `json:"max_tokens,omitempty"`
 
-	// The most calls to HubSpot's token endpoint per window. A page view
+	// The maximum number of calls to HubSpot's token endpoint per window. A page view
 	// that would exceed it is served without identification instead of
 	// waiting. Default: 40 per 10s.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`

@@ -58,8 +58,8 @@ type Redis struct {
 	// The prefix of every key. Default: hubspot_identify:token:
 	KeyPrefix string `json:"key_prefix,omitempty"`
 
-	// The most one Redis call may take before the lookup goes on without
-	// it. Default: 100ms.
+	// The maximum time one Redis call may take before the lookup goes on
+	// without it. Default: 100ms.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/tokens"
 )
 
-// storagePrefix is where persisted tokens live in Caddy's storage, one
-// file per visitor named by a hash of the email.
+// storagePrefix is the folder of persisted tokens in Caddy's storage, with
+// one file per visitor named by a hash of the email.
 const storagePrefix = "hubspot_identify/tokens"
 
 // storageStore keeps tokens in Caddy's configured storage so they survive
