@@ -1,8 +1,6 @@
 package inject
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -33,25 +31,15 @@ const (
 // can end the script element or depend on the page's charset. Invalid UTF-8
 // bytes become U+FFFD.
 func Script(email, token, nonce string) []byte {
-	b := make([]byte, 0, 160+len(email)+len(token)+len(nonce))
-
-	b = append(b, "<script"...)
-	if nonce != "" {
-		b = append(b, ` nonce="`...)
-		b = appendAttributeValue(b, nonce)
-		b = append(b, '"')
-	}
-	b = append(b, '>')
-	b = appendScriptText(b, email, token)
-	return append(b, "</script>"...)
+	text := make([]byte, 0, len(scriptPrefix)+64+len(email)+len(token))
+	return element(appendScriptText(text, email, token), nonce)
 }
 
 // ScriptHash returns the Content-Security-Policy hash source, such as
 // 'sha256-...', of the text of the script element that Script returns for
 // email and token, whatever its nonce.
 func ScriptHash(email, token string) string {
-	sum := sha256.Sum256(appendScriptText(nil, email, token))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	return hashSource(appendScriptText(nil, email, token))
 }
 
 // appendScriptText appends the script element's text: the statement that

@@ -25,7 +25,7 @@ func TestScriptFormat(t *testing.T) {
 func TestScriptTextHasNoMarkup(t *testing.T) {
 	// The fixed part of the script must need no escaping in HTML raw text
 	// or in a CSP hash, whatever the page's charset.
-	for _, part := range []string{scriptPrefix, scriptSuffix} {
+	for _, part := range []string{scriptPrefix, scriptSuffix, resetText} {
 		if strings.ContainsAny(part, "<>&") {
 			t.Errorf("script text %q contains <, > or &", part)
 		}
@@ -98,7 +98,7 @@ func TestScriptEscapesNonce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.nonce, func(t *testing.T) {
 			got := string(Script("e", "t", tt.nonce))
-			if !strings.HasPrefix(got, tt.want+"window.") {
+			if !strings.HasPrefix(got, tt.want+scriptPrefix) {
 				t.Errorf("Script with nonce %q: got %q, want it to start with %q", tt.nonce, got, tt.want)
 			}
 		})
@@ -281,5 +281,19 @@ func TestScriptHash(t *testing.T) {
 	}
 	if ScriptHash(email, token) == ScriptHash("bob@example.com", token) {
 		t.Error("ScriptHash is the same for two visitors")
+	}
+}
+
+func TestResetScript(t *testing.T) {
+	if got, want := string(ResetScript("")), "<script>"+resetText+"</script>"; got != want {
+		t.Errorf("ResetScript() = %q, want %q", got, want)
+	}
+	if got, want := string(ResetScript(`n"1`)), `<script nonce="n&#34;1">`+resetText+"</script>"; got != want {
+		t.Errorf("ResetScript(nonce) = %q, want %q", got, want)
+	}
+
+	sum := sha256.Sum256([]byte(resetText))
+	if got, want := ResetScriptHash(), "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'"; got != want {
+		t.Errorf("ResetScriptHash() = %s, want %s", got, want)
 	}
 }
