@@ -31,6 +31,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    token_ttl    <duration>
 //	    max_tokens   <n>
 //	    rate_limit   <n> <window>
+//	    reset_on_signout on|off
 //	    persist
 //	    redis        <url> {
 //	        username        <name>
@@ -120,6 +121,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.RateLimit = limit
 
+		case "reset_on_signout":
+			var value string
+			if !d.AllArgs(&value) || (value != "on" && value != "off") {
+				return d.Errf("reset_on_signout: expected on or off")
+			}
+			on := value == "on"
+			h.ResetOnSignout = &on
+
 		case "persist":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -134,7 +143,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.Redis = redis
 
 		default:
-			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, persist and redis", option)
+			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, reset_on_signout, persist and redis", option)
 		}
 	}
 

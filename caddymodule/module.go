@@ -95,6 +95,13 @@ type Handler struct {
 	// Redis is down, each server goes on with its own cache.
 	Redis *Redis `json:"redis,omitempty"`
 
+	// Reset HubSpot's chat widget when a browser that was identified loads
+	// a page with no visitor, as after signing out, so the next person on
+	// that browser does not see the previous visitor's conversations. A
+	// first-party cookie named hubspot_identified, whose value carries no
+	// personal data, remembers that the browser was identified. Default: on.
+	ResetOnSignout *bool `json:"reset_on_signout,omitempty"`
+
 	// Keep tokens in Caddy's configured storage, so they survive a
 	// restart. Files are named by a hash of the visitor's email. Not used
 	// with Redis, which keeps them already.

@@ -30,7 +30,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	email, ok := visitor.Email(repl.ReplaceKnown(h.Email, ""))
+	marked := hasMarker(r)
 	if !ok {
+		if marked && h.resetOnSignout() {
+			return h.serveReset(w, r, next)
+		}
 		return next.ServeHTTP(w, r)
 	}
 	v := hubspot.Visitor{Email: email}
@@ -46,6 +50,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		handler:               h,
 		request:               r,
 		visitor:               v,
+		marked:                marked,
 	}
 
 	// For a document request, start the lookup now so HubSpot's latency
@@ -60,18 +65,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		}
 	}
 
-	defer rw.release()
+	return rw.serve(next)
+}
 
-	err := next.ServeHTTP(rw, r)
-	if err != nil && !rw.wroteHeader {
-		// Nothing reached the client, so Caddy's error handling can still
-		// write an error page.
-		return err
+// serveReset serves the page of a browser that was identified and now has
+// no visitor, with the widget reset injected, so the next person on that
+// browser does not see the previous visitor's conversations.
+func (h *Handler) serveReset(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	rw := &responseWriter{
+		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		handler:               h,
+		request:               r,
+		reset:                 true,
+		marked:                true,
 	}
-	if closeErr := rw.close(); err == nil {
-		err = closeErr
-	}
-	return err
+	return rw.serve(next)
 }
 
 // lookup starts or joins the token lookup for v.

@@ -25,6 +25,12 @@ type responseWriter struct {
 	request *http.Request
 	visitor hubspot.Visitor
 
+	// reset is set for a page without a visitor that gets the widget
+	// reset instead of identification; marked is set when the request
+	// carries the marker cookie of an identified browser.
+	reset  bool
+	marked bool
+
 	// lookup is the visitor's token, started at request time for document
 	// requests or at WriteHeader for other HTML responses.
 	lookup        tokens.Future
@@ -74,7 +80,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 		return
 	}
 
-	if !rw.lookupStarted {
+	if !rw.lookupStarted && !rw.reset {
 		rw.lookup = rw.handler.lookup(rw.visitor)
 		rw.lookupStarted = true
 	}
@@ -149,16 +155,41 @@ func (rw *responseWriter) Flush() {
 	_ = rw.FlushError()
 }
 
+// serve calls the next handler with rw and finishes the response.
+func (rw *responseWriter) serve(next caddyhttp.Handler) error {
+	defer rw.release()
+
+	err := next.ServeHTTP(rw, rw.request)
+	if err != nil && !rw.wroteHeader {
+		// Nothing reached the client, so Caddy's error handling can still
+		// write an error page.
+		return err
+	}
+	if closeErr := rw.close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
 // snippet is called by the injector at the injection point. It returns the
 // script to insert, or nil to leave the page unchanged.
 func (rw *responseWriter) snippet() []byte {
 	rw.snippetCalled = true
-	token, ok := rw.handler.waitForToken(rw.request.Context(), rw.lookup)
-	if !ok {
-		return nil
+
+	var script []byte
+	if rw.reset {
+		script = rw.scriptUnderPolicy(inject.ResetScript, inject.ResetScriptHash)
+	} else {
+		token, ok := rw.handler.waitForToken(rw.request.Context(), rw.lookup)
+		if !ok {
+			return nil
+		}
+		email := rw.visitor.Email
+		script = rw.scriptUnderPolicy(
+			func(nonce string) []byte { return inject.Script(email, token, nonce) },
+			func() string { return inject.ScriptHash(email, token) })
 	}
 
-	script := rw.scriptUnderPolicy(token)
 	rw.snippetLength = len(script)
 	return script
 }
@@ -167,10 +198,10 @@ func (rw *responseWriter) snippet() []byte {
 // lets it run: with the policy's nonce, or with its hash added to the
 // policy when the headers can still change. It returns nil when neither
 // works, because a script the policy blocks only adds console errors.
-func (rw *responseWriter) scriptUnderPolicy(token string) []byte {
+func (rw *responseWriter) scriptUnderPolicy(render func(nonce string) []byte, hash func() string) []byte {
 	policies := rw.Header().Values("Content-Security-Policy")
 	if len(policies) == 0 {
-		return inject.Script(rw.visitor.Email, token, "")
+		return render("")
 	}
 
 	decision := csp.Check(policies)
@@ -186,10 +217,9 @@ func (rw *responseWriter) scriptUnderPolicy(token string) []byte {
 		return nil
 
 	case decision.NeedsHash:
-		hash := inject.ScriptHash(rw.visitor.Email, token)
-		rw.amendedPolicies = csp.AddHash(policies, hash, decision.Nonce)
+		rw.amendedPolicies = csp.AddHash(policies, hash(), decision.Nonce)
 	}
-	return inject.Script(rw.visitor.Email, token, decision.Nonce)
+	return render(decision.Nonce)
 }
 
 // commit is called by the injector before the first body byte goes out,
@@ -212,6 +242,12 @@ func (rw *responseWriter) commit(decision inject.Decision) {
 		makePrivate(header)
 		if rw.amendedPolicies != nil {
 			header["Content-Security-Policy"] = rw.amendedPolicies
+		}
+		switch {
+		case rw.reset:
+			header.Add("Set-Cookie", markerCookie(rw.request, false).String())
+		case !rw.marked && rw.handler.resetOnSignout():
+			header.Add("Set-Cookie", markerCookie(rw.request, true).String())
 		}
 
 		// A known length stays known, so the client needs no chunked
