@@ -89,6 +89,17 @@ func TestUnmarshalCaddyfileResilience(t *testing.T) {
 	if !persisted.Persist {
 		t.Error("Persist = false, want true")
 	}
+
+	var off Handler
+	if err := off.UnmarshalCaddyfile(caddyfile.NewTestDispenser("hubspot_identify {\n access_token x\n email y\n reset_on_signout off\n}")); err != nil {
+		t.Fatalf("UnmarshalCaddyfile(reset_on_signout off) error = %v", err)
+	}
+	if off.ResetOnSignout == nil || *off.ResetOnSignout || off.resetOnSignout() {
+		t.Error("reset_on_signout off left the reset on")
+	}
+	if !persisted.resetOnSignout() {
+		t.Error("the reset is off by default, want on")
+	}
 }
 
 func TestUnmarshalCaddyfileErrors(t *testing.T) {
@@ -156,6 +167,11 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			name:    "redis bad db",
 			input:   "hubspot_identify {\n access_token x\n email y\n redis redis://127.0.0.1:6379 {\n db -1\n }\n}",
 			wantErr: `redis db: invalid database number "-1"`,
+		},
+		{
+			name:    "reset_on_signout value",
+			input:   "hubspot_identify {\n access_token x\n email y\n reset_on_signout maybe\n}",
+			wantErr: "reset_on_signout: expected on or off",
 		},
 		{
 			name:    "persist with argument",
