@@ -31,6 +31,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    token_ttl    <duration>
 //	    max_tokens   <n>
 //	    rate_limit   <n> <window>
+//	    identity_from_response [<email_header> [<first_name_header> <last_name_header>]]
 //	    reset_on_signout on|off
 //	    persist
 //	    redis        <url> {
@@ -44,7 +45,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    }
 //	}
 //
-// access_token and email are required. Values may be placeholders;
+// access_token is required, and email unless identity_from_response is set. Values may be placeholders;
 // access_token and the Redis URL and password are resolved once at
 // startup, the identity values per request.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -121,6 +122,19 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.RateLimit = limit
 
+		case "identity_from_response":
+			from := new(IdentityFromResponse)
+			args := d.RemainingArgs()
+			if len(args) != 0 && len(args) != 1 && len(args) != 3 {
+				return d.Errf("identity_from_response: expected no header names, the email header, or the email, first name and last name headers")
+			}
+			for i, field := range []*string{&from.EmailHeader, &from.FirstNameHeader, &from.LastNameHeader} {
+				if i < len(args) {
+					*field = args[i]
+				}
+			}
+			h.IdentityFromResponse = from
+
 		case "reset_on_signout":
 			var value string
 			if !d.AllArgs(&value) || (value != "on" && value != "off") {
@@ -143,14 +157,14 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.Redis = redis
 
 		default:
-			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, reset_on_signout, persist and redis", option)
+			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, identity_from_response, reset_on_signout, persist and redis", option)
 		}
 	}
 
 	if h.AccessToken == "" {
 		return d.Errf("access_token: missing; add 'access_token {env.HUBSPOT_ACCESS_TOKEN}' to the hubspot_identify block")
 	}
-	if h.Email == "" {
+	if h.Email == "" && h.IdentityFromResponse == nil {
 		return d.Errf("email: missing; add 'email {http.request.header.X-Auth-Request-Email}' (or the placeholder your authentication sets) to the hubspot_identify block")
 	}
 	return nil

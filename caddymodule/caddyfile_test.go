@@ -90,6 +90,16 @@ func TestUnmarshalCaddyfileResilience(t *testing.T) {
 		t.Error("Persist = false, want true")
 	}
 
+	var fromResponse Handler
+	input = "hubspot_identify {\n access_token x\n identity_from_response X-User-Email X-User-First X-User-Last\n}"
+	if err := fromResponse.UnmarshalCaddyfile(caddyfile.NewTestDispenser(input)); err != nil {
+		t.Fatalf("UnmarshalCaddyfile(identity_from_response) error = %v", err)
+	}
+	wantFrom := IdentityFromResponse{EmailHeader: "X-User-Email", FirstNameHeader: "X-User-First", LastNameHeader: "X-User-Last"}
+	if fromResponse.IdentityFromResponse == nil || *fromResponse.IdentityFromResponse != wantFrom {
+		t.Errorf("IdentityFromResponse = %+v, want %+v", fromResponse.IdentityFromResponse, wantFrom)
+	}
+
 	var off Handler
 	if err := off.UnmarshalCaddyfile(caddyfile.NewTestDispenser("hubspot_identify {\n access_token x\n email y\n reset_on_signout off\n}")); err != nil {
 		t.Fatalf("UnmarshalCaddyfile(reset_on_signout off) error = %v", err)
@@ -167,6 +177,11 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 			name:    "redis bad db",
 			input:   "hubspot_identify {\n access_token x\n email y\n redis redis://127.0.0.1:6379 {\n db -1\n }\n}",
 			wantErr: `redis db: invalid database number "-1"`,
+		},
+		{
+			name:    "identity_from_response with two headers",
+			input:   "hubspot_identify {\n access_token x\n identity_from_response A B\n}",
+			wantErr: "identity_from_response: expected no header names",
 		},
 		{
 			name:    "reset_on_signout value",

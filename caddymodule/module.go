@@ -95,6 +95,12 @@ type Handler struct {
 	// Redis is down, each server goes on with its own cache.
 	Redis *Redis `json:"redis,omitempty"`
 
+	// Read the visitor from response headers that the upstream sets, for
+	// apps that know who is signed in but sit behind no auth proxy. The
+	// headers are removed from every response. A visitor from email, if
+	// configured, takes precedence.
+	IdentityFromResponse *IdentityFromResponse `json:"identity_from_response,omitempty"`
+
 	// Reset HubSpot's chat widget when a browser that was identified loads
 	// a page with no visitor, as after signing out, so the next person on
 	// that browser does not see the previous visitor's conversations. A
@@ -141,6 +147,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.MaxTokens == 0 {
 		h.MaxTokens = DefaultMaxTokens
+	}
+	if h.IdentityFromResponse != nil {
+		h.IdentityFromResponse.setDefaults()
 	}
 
 	token, err := resolveAccessToken(h.AccessToken)
@@ -190,8 +199,8 @@ func (h *Handler) Validate() error {
 }
 
 func (h *Handler) validate() error {
-	if strings.TrimSpace(h.Email) == "" {
-		return fmt.Errorf("email: missing; set it to the placeholder that carries the signed-in visitor's address, such as {http.request.header.X-Auth-Request-Email}")
+	if strings.TrimSpace(h.Email) == "" && h.IdentityFromResponse == nil {
+		return fmt.Errorf("email: missing; set it to the placeholder that carries the signed-in visitor's address, such as {http.request.header.X-Auth-Request-Email}, or use identity_from_response")
 	}
 	if err := validateEndpoint(h.Endpoint); err != nil {
 		return err

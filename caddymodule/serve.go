@@ -24,15 +24,25 @@ import (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	// Only a 200 to a browser's GET for a page or frame is ever injected,
 	// so nothing else needs the visitor resolved.
-	if r.Method != http.MethodGet || isUpgrade(r) || !acceptsDocument(r) {
+	page := r.Method == http.MethodGet && !isUpgrade(r) && acceptsDocument(r)
+	if !page {
+		if h.IdentityFromResponse != nil {
+			return h.serveFromResponse(w, r, next, false, false)
+		}
 		return next.ServeHTTP(w, r)
 	}
 
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	email, ok := visitor.Email(repl.ReplaceKnown(h.Email, ""))
+	email, ok := "", false
+	if h.Email != "" {
+		email, ok = visitor.Email(repl.ReplaceKnown(h.Email, ""))
+	}
 	marked := hasMarker(r)
 	if !ok {
-		if marked && h.resetOnSignout() {
+		switch {
+		case h.IdentityFromResponse != nil:
+			return h.serveFromResponse(w, r, next, true, marked)
+		case marked && h.resetOnSignout():
 			return h.serveReset(w, r, next)
 		}
 		return next.ServeHTTP(w, r)

@@ -31,6 +31,11 @@ type responseWriter struct {
 	reset  bool
 	marked bool
 
+	// fromResponse is set when the visitor comes from the response's
+	// headers; stripOnly when the response only loses those headers.
+	fromResponse bool
+	stripOnly    bool
+
 	// lookup is the visitor's token, started at request time for document
 	// requests or at WriteHeader for other HTML responses.
 	lookup        tokens.Future
@@ -63,14 +68,30 @@ func (rw *responseWriter) WriteHeader(status int) {
 	if rw.wroteHeader {
 		return
 	}
+	header := rw.Header()
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		if from := rw.handler.IdentityFromResponse; from != nil {
+			from.take(header)
+		}
 		rw.ResponseWriter.WriteHeader(status)
 		return
 	}
 	rw.wroteHeader = true
 	rw.status = status
 
-	header := rw.Header()
+	// The identity headers never reach the browser, whoever the visitor is.
+	if from := rw.handler.IdentityFromResponse; from != nil {
+		if rw.fromResponse {
+			rw.identifyFromResponse(header)
+		} else {
+			from.take(header)
+		}
+	}
+	if rw.stripOnly {
+		rw.ResponseWriter.WriteHeader(status)
+		return
+	}
+
 	coding, decodable := contentCoding(header)
 	if !isInjectable(status, header) || !decodable {
 		if isInjectable(status, header) {
