@@ -31,6 +31,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    token_ttl    <duration>
 //	    max_tokens   <n>
 //	    rate_limit   <n> <window>
+//	    portal_id    <id>
+//	    loader_url   <url>
 //	    identity_from_response [<email_header> [<first_name_header> <last_name_header>]]
 //	    reset_on_signout on|off
 //	    persist
@@ -122,6 +124,17 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.RateLimit = limit
 
+		case "portal_id", "loader_url":
+			var value string
+			if !d.AllArgs(&value) {
+				return d.Errf("%s: expected one value", option)
+			}
+			if option == "portal_id" {
+				h.PortalID = value
+			} else {
+				h.LoaderURL = value
+			}
+
 		case "identity_from_response":
 			from := new(IdentityFromResponse)
 			args := d.RemainingArgs()
@@ -157,7 +170,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.Redis = redis
 
 		default:
-			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, identity_from_response, reset_on_signout, persist and redis", option)
+			return d.Errf("unrecognized subdirective %q; valid ones are access_token, email, first_name, last_name, endpoint, timeout, token_ttl, max_tokens, rate_limit, portal_id, loader_url, identity_from_response, reset_on_signout, persist and redis", option)
 		}
 	}
 

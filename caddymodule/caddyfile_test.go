@@ -268,6 +268,10 @@ func TestValidate(t *testing.T) {
 		{"endpoint with credentials", func(h *Handler) { h.Endpoint = "https://user:secret@example.com/x" }, "credentials in the URL"},
 		{"rate limit without window", func(h *Handler) { h.RateLimit = &RateLimit{Requests: 5} }, "rate_limit: invalid value"},
 		{"redis without url", func(h *Handler) { h.Redis = &Redis{} }, "redis: missing URL"},
+		{"portal id not numeric", func(h *Handler) { h.PortalID = "12a" }, `portal_id: invalid value "12a"`},
+		{"loader url without portal", func(h *Handler) { h.LoaderURL = "https://cdn.example.com/l.js" }, "loader_url: set portal_id too"},
+		{"loader url invalid", func(h *Handler) { h.PortalID, h.LoaderURL = "42", "cdn.example.com/l.js" }, "loader_url: invalid URL"},
+		{"portal with loader url", func(h *Handler) { h.PortalID, h.LoaderURL = "42", "https://cdn.example.com/l.js" }, ""},
 		{"redis and persist", func(h *Handler) { h.Redis, h.Persist = &Redis{URL: "redis://127.0.0.1:6379"}, true }, "persist: not used with redis"},
 	}
 	for _, tt := range tests {

@@ -84,6 +84,8 @@ func (rw *responseWriter) identifyFromResponse(header http.Header) {
 		rw.visitor = v
 	case rw.marked && rw.handler.resetOnSignout():
 		rw.reset = true
+	case rw.handler.PortalID != "":
+		rw.loaderOnly = true
 	default:
 		rw.stripOnly = true
 	}

@@ -95,6 +95,15 @@ type Handler struct {
 	// Redis is down, each server goes on with its own cache.
 	Redis *Redis `json:"redis,omitempty"`
 
+	// The HubSpot account ID. When set, HubSpot's loader script is added
+	// before the end of the body of every HTML document that does not load
+	// it already, so a site without the widget gets it with no change.
+	PortalID string `json:"portal_id,omitempty"`
+
+	// The URL of the loader script, for tests and self-hosting. Default:
+	// https://js.hs-scripts.com/<portal_id>.js
+	LoaderURL string `json:"loader_url,omitempty"`
+
 	// Read the visitor from response headers that the upstream sets, for
 	// apps that know who is signed in but sit behind no auth proxy. The
 	// headers are removed from every response. A visitor from email, if
@@ -219,6 +228,9 @@ func (h *Handler) validate() error {
 	}
 	if h.Redis != nil && strings.TrimSpace(h.Redis.URL) == "" {
 		return fmt.Errorf("redis: missing URL; use redis://host:6379/0, or rediss:// for TLS")
+	}
+	if err := h.validatePortal(); err != nil {
+		return err
 	}
 	if h.Redis != nil && h.Persist {
 		return fmt.Errorf("persist: not used with redis, which keeps the tokens already; remove one of them")

@@ -44,6 +44,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			return h.serveFromResponse(w, r, next, true, marked)
 		case marked && h.resetOnSignout():
 			return h.serveReset(w, r, next)
+		case h.PortalID != "":
+			return h.serveLoader(w, r, next)
 		}
 		return next.ServeHTTP(w, r)
 	}

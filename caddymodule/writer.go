@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -35,6 +36,12 @@ type responseWriter struct {
 	// headers; stripOnly when the response only loses those headers.
 	fromResponse bool
 	stripOnly    bool
+
+	// loaderOnly is set for a page that gets HubSpot's loader and nothing
+	// else; bodyEnd adds the loader once document is known.
+	loaderOnly bool
+	bodyEnd    *inject.BodyEndWriter
+	document   bool
 
 	// lookup is the visitor's token, started at request time for document
 	// requests or at WriteHeader for other HTML responses.
@@ -101,7 +108,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 		return
 	}
 
-	if !rw.lookupStarted && !rw.reset {
+	if !rw.lookupStarted && !rw.reset && !rw.loaderOnly {
 		rw.lookup = rw.handler.lookup(rw.visitor)
 		rw.lookupStarted = true
 	}
@@ -110,7 +117,8 @@ func (rw *responseWriter) WriteHeader(status int) {
 	if length, err := strconv.ParseInt(header.Get("Content-Length"), 10, 64); err == nil && length >= 0 && coding == "" {
 		rw.contentLength = length
 	}
-	rw.injector = inject.NewWriter(rw.ResponseWriter, inject.DefaultWindow, rw.snippet, rw.commit)
+	rw.bodyEnd = rw.newBodyEnd(header)
+	rw.injector = inject.NewWriter(bodyWriter{rw}, inject.DefaultWindow, rw.snippet, rw.commit)
 
 	if coding != "" {
 		encoded, err := newEncodedBody(coding, rw.injector)
@@ -162,6 +170,11 @@ func (rw *responseWriter) FlushError() error {
 		if err := rw.injector.Flush(); err != nil {
 			return err
 		}
+		if rw.bodyEnd != nil && rw.document {
+			if err := rw.bodyEnd.Flush(); err != nil {
+				return err
+			}
+		}
 		if !rw.committed {
 			// Nothing can go out yet, and flushing now would send the
 			// headers before the injector has decided on them.
@@ -195,6 +208,11 @@ func (rw *responseWriter) serve(next caddyhttp.Handler) error {
 // snippet is called by the injector at the injection point. It returns the
 // script to insert, or nil to leave the page unchanged.
 func (rw *responseWriter) snippet() []byte {
+	// The scanner found the head, so this is a document.
+	rw.document = true
+	if rw.loaderOnly {
+		return nil
+	}
 	rw.snippetCalled = true
 
 	var script []byte
@@ -273,14 +291,25 @@ func (rw *responseWriter) commit(decision inject.Decision) {
 
 		// A known length stays known, so the client needs no chunked
 		// encoding and encode can apply its minimum length.
-		if rw.contentLength >= 0 {
+		if rw.contentLength >= 0 && rw.bodyEnd == nil {
 			header.Set("Content-Length", strconv.FormatInt(rw.contentLength+int64(rw.snippetLength), 10))
 		}
 
 	case inject.Pending:
 		// The upstream flushed before the injection point, so the headers
 		// go out before it is known whether the snippet follows.
-		makePrivate(header)
+		if !rw.loaderOnly {
+			makePrivate(header)
+		}
+	}
+
+	if rw.bodyEnd != nil && (rw.document || decision == inject.Pending) {
+		// The loader may follow, the same for every visitor: the length
+		// changes, and the validator becomes weak.
+		header.Del("Content-Length")
+		if etag := header.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+			header.Set("ETag", "W/"+etag)
+		}
 	}
 	rw.ResponseWriter.WriteHeader(rw.status)
 }
@@ -297,6 +326,12 @@ func (rw *responseWriter) close() error {
 		}
 	}
 	err := rw.injector.Close()
+	if err == nil && rw.bodyEnd != nil && rw.document {
+		err = rw.bodyEnd.Close()
+	}
+	if rw.loaderOnly {
+		return err
+	}
 
 	result := resultNoInjectionPoint
 	switch {
