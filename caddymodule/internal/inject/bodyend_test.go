@@ -2,6 +2,7 @@ package inject
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -85,4 +86,37 @@ func TestBodyEndWriterFlushReleases(t *testing.T) {
 	if got := dst.String(); got != "<body>x</body>"+loader {
 		t.Errorf("after Close: %q, want the loader at the end", got)
 	}
+}
+
+// FuzzBodyEndWriter checks that the output is the input with the loader
+// inserted once, or unchanged when the input already names the loader,
+// whatever the write boundaries and flushes.
+func FuzzBodyEndWriter(f *testing.F) {
+	f.Add("<html><body><p>x</p></body></html>", int64(1))
+	f.Add("<body>"+loader+"</body>", int64(2))
+	f.Add("</BODY></body ></body/>", int64(3))
+
+	f.Fuzz(func(t *testing.T, in string, seed int64) {
+		rng := rand.New(rand.NewPCG(uint64(seed), 2))
+		var chunks []string
+		for rest := in; len(rest) > 0; {
+			n := min(1+rng.IntN(32), len(rest))
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		got := runBodyEnd(t, chunks, rng.IntN(len(chunks)+1)-1)
+
+		marked := strings.Contains(in, "hs-scripts.com/") || strings.Contains(in, "hs-script-loader")
+		switch {
+		case marked && got != in:
+			t.Fatalf("input %q names the loader: got %q, want it unchanged", in, got)
+		case !marked && len(got) != len(in)+len(loader):
+			t.Fatalf("input %q: got %q, want one loader inserted", in, got)
+		case !marked:
+			i := strings.Index(got, loader)
+			if i < 0 || got[:i]+got[i+len(loader):] != in {
+				t.Fatalf("input %q: got %q, want the input with one loader inserted", in, got)
+			}
+		}
+	})
 }
