@@ -97,12 +97,16 @@ stop_process() {
 }
 
 # pick_port sets port to a port on 127.0.0.1 that nothing listens on and
-# that this script has not picked before.
+# that this script has not picked before. Ports come from below the
+# kernel's range for outgoing connections, so the many connections of a
+# load test cannot already hold one.
 used_ports=" "
 pick_port() {
-	local attempt
+	local attempt lowest_ephemeral
+	read -r lowest_ephemeral _ </proc/sys/net/ipv4/ip_local_port_range
+	lowest_ephemeral=$((lowest_ephemeral > 11024 ? lowest_ephemeral : 11024))
 	for ((attempt = 0; attempt < 100; attempt++)); do
-		port=$((20000 + RANDOM % 30000))
+		port=$((lowest_ephemeral - 1 - RANDOM % 10000))
 		[[ $used_ports == *" $port "* ]] && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			used_ports+="$port "
@@ -231,6 +235,7 @@ write_caddyfile() {
 	admin off
 	auto_https off
 	persist_config off
+	default_bind 127.0.0.1
 	storage file_system $work/data-$name
 }
 
