@@ -136,14 +136,17 @@ func statusClass(err error) string {
 // waitForToken waits at most Timeout for the visitor's token. It returns
 // false, after logging why, when the page must go out without one.
 func (h *Handler) waitForToken(ctx context.Context, future tokens.Future) (string, bool) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(h.Timeout))
-	defer cancel()
-
-	start := time.Now()
-	token, err := future.Wait(ctx)
-	h.metrics.waitSeconds.Observe(time.Since(start).Seconds())
+	var token string
+	var err error
+	if future.Ready() {
+		// A cached token needs no timer.
+		token, err = future.Wait(ctx)
+		h.metrics.waitSeconds.Observe(0)
+	} else {
+		token, err = h.waitForFetch(ctx, future)
+	}
 	if err != nil {
-		h.logLookupError(err, time.Since(start))
+		h.logLookupError(err)
 		return "", false
 	}
 
@@ -156,9 +159,20 @@ func (h *Handler) waitForToken(ctx context.Context, future tokens.Future) (strin
 	return token, true
 }
 
+// waitForFetch waits at most Timeout for a token being fetched.
+func (h *Handler) waitForFetch(ctx context.Context, future tokens.Future) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(h.Timeout))
+	defer cancel()
+
+	start := time.Now()
+	token, err := future.Wait(ctx)
+	h.metrics.waitSeconds.Observe(time.Since(start).Seconds())
+	return token, err
+}
+
 // logLookupError logs why a page goes out without identification. The
 // message never contains the visitor's email or the access token.
-func (h *Handler) logLookupError(err error, waited time.Duration) {
+func (h *Handler) logLookupError(err error) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		h.metrics.lookups.WithLabelValues(lookupTimeout).Inc()
 		h.warnings.Warn("timed out waiting for a hubspot token; page served without identification",
@@ -168,7 +182,7 @@ func (h *Handler) logLookupError(err error, waited time.Duration) {
 	if errors.Is(err, context.Canceled) {
 		// The client went away; there is no page to serve.
 		if c := h.logger.Check(zapcore.DebugLevel, "token lookup abandoned by client"); c != nil {
-			c.Write(zap.Duration("waited", waited))
+			c.Write()
 		}
 		return
 	}

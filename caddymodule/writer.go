@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -154,9 +155,20 @@ func (rw *responseWriter) ReadFrom(r io.Reader) (int64, error) {
 		rw.WriteHeader(http.StatusOK)
 	}
 	if rw.injector != nil {
-		return io.Copy(writerOnly{rw}, r)
+		buf := copyBuffers.Get().(*[]byte)
+		defer copyBuffers.Put(buf)
+		return io.CopyBuffer(writerOnly{rw}, r, *buf)
 	}
 	return rw.ResponseWriterWrapper.ReadFrom(r)
+}
+
+// copyBuffers recycles the buffers that copy an injected body from a
+// ReadFrom caller, such as file_server, through the injector.
+var copyBuffers = sync.Pool{
+	New: func() any {
+		buf := make([]byte, 32<<10)
+		return &buf
+	},
 }
 
 // FlushError flushes the wrapped writer. An injector still looking for the

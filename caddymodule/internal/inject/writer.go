@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync"
 )
 
 // DefaultWindow is the window, in bytes, of a Writer created with a window of
@@ -157,6 +158,9 @@ func (w *Writer) Injected() bool {
 // the window. The caller has checked that p fits.
 func (w *Writer) hold(p []byte) {
 	need := len(w.held) + len(p)
+	if w.held == nil && w.window == DefaultWindow {
+		w.held = (*heldBuffers.Get().(*[]byte))[:0]
+	}
 	if need > cap(w.held) {
 		size := min(max(2*cap(w.held), need, 512), w.window-w.released)
 		grown := make([]byte, len(w.held), size)
@@ -188,6 +192,9 @@ func (w *Writer) release(point int, p []byte) (int, error) {
 
 	out := w.held
 	w.held = nil
+	if out == nil && w.window == DefaultWindow {
+		out = (*heldBuffers.Get().(*[]byte))[:0]
+	}
 	copied := 0 // bytes of p in out
 
 	if w.injected {
@@ -204,11 +211,36 @@ func (w *Writer) release(point int, p []byte) (int, error) {
 	out = append(out, p[copied:copied+more]...)
 	copied += more
 
-	if err := w.writeAll(out); err != nil {
+	err := w.writeAll(out)
+	recycle(out)
+	if err != nil {
 		return 0, err
 	}
 	n, err := w.writeDst(p[copied:])
 	return copied + n, err
+}
+
+// heldSlack is room beyond the window in a pooled buffer for the snippet,
+// which release inserts into the held bytes.
+const heldSlack = 8 << 10
+
+// heldBuffers recycles the buffers of Writers with the default window, so
+// an injected response allocates no buffer of its own. io.Writer
+// implementations must not retain what they are given, so a buffer is free
+// again once written.
+var heldBuffers = sync.Pool{
+	New: func() any {
+		b := make([]byte, 0, DefaultWindow+heldSlack)
+		return &b
+	},
+}
+
+// recycle returns a pooled buffer; others are left to the garbage collector.
+func recycle(b []byte) {
+	if cap(b) == DefaultWindow+heldSlack {
+		b = b[:0]
+		heldBuffers.Put(&b)
+	}
 }
 
 // commitOnce calls commit with d unless it was called before.
