@@ -123,6 +123,7 @@ type Handler struct {
 	Persist bool `json:"persist,omitempty"`
 
 	accessToken string
+	emailKey    string // the placeholder key when Email is one placeholder
 	client      *hubspot.Client
 	tokens      *pooledSource
 	poolKey     string
@@ -160,6 +161,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.IdentityFromResponse != nil {
 		h.IdentityFromResponse.setDefaults()
 	}
+	h.emailKey = placeholderKey(h.Email)
 
 	token, err := resolveAccessToken(h.AccessToken)
 	if err != nil {

@@ -35,7 +35,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	email, ok := "", false
 	if h.Email != "" {
-		email, ok = visitor.Email(repl.ReplaceKnown(h.Email, ""))
+		email, ok = visitor.Email(h.resolve(repl, h.Email, h.emailKey))
 	}
 	marked := hasMarker(r)
 	if !ok {
@@ -51,10 +51,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	v := hubspot.Visitor{Email: email}
 	if h.FirstName != "" {
-		v.FirstName = visitor.Name(repl.ReplaceKnown(h.FirstName, ""))
+		v.FirstName = visitor.Name(h.resolve(repl, h.FirstName, ""))
 	}
 	if h.LastName != "" {
-		v.LastName = visitor.Name(repl.ReplaceKnown(h.LastName, ""))
+		v.LastName = visitor.Name(h.resolve(repl, h.LastName, ""))
 	}
 
 	rw := &responseWriter{
@@ -92,6 +92,33 @@ func (h *Handler) serveReset(w http.ResponseWriter, r *http.Request, next caddyh
 		marked:                true,
 	}
 	return rw.serve(next)
+}
+
+// resolve evaluates a configured value for this request. A value that is
+// one placeholder, the usual case, is looked up directly by key, which
+// spares every anonymous request the parsing and allocation of a replace.
+func (h *Handler) resolve(repl *caddy.Replacer, value, key string) string {
+	if key != "" {
+		if v, ok := repl.Get(key); ok {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return repl.ReplaceKnown(value, "")
+}
+
+// placeholderKey returns the key of value if it is exactly one placeholder,
+// such as "http.auth.user.id" for "{http.auth.user.id}", or "".
+func placeholderKey(value string) string {
+	if len(value) < 3 || value[0] != '{' || value[len(value)-1] != '}' {
+		return ""
+	}
+	key := value[1 : len(value)-1]
+	if strings.ContainsAny(key, "{}\\") {
+		return ""
+	}
+	return key
 }
 
 // lookup starts or joins the token lookup for v.

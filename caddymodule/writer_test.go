@@ -145,3 +145,20 @@ func TestIsDocumentRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestPlaceholderKey(t *testing.T) {
+	tests := map[string]string{
+		"{http.auth.user.id}":                        "http.auth.user.id",
+		"{http.request.header.X-Auth-Request-Email}": "http.request.header.X-Auth-Request-Email",
+		"{a}{b}":                   "",
+		"user-{http.auth.user.id}": "",
+		"ada@example.com":          "",
+		"{}":                       "",
+		`{http.request.header.X\}`: "",
+	}
+	for value, want := range tests {
+		if got := placeholderKey(value); got != want {
+			t.Errorf("placeholderKey(%q) = %q, want %q", value, got, want)
+		}
+	}
+}
