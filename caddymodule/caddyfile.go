@@ -127,7 +127,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "portal_id", "loader_url":
 			var value string
 			if !d.AllArgs(&value) {
-				return d.Errf("%s: expected one value", option)
+				return d.Errf("%s: expected one value, such as 'portal_id 123456' or 'loader_url https://js.hs-scripts.com/123456.js'", option)
 			}
 			if option == "portal_id" {
 				h.PortalID = value
@@ -158,7 +158,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 		case "persist":
 			if d.NextArg() {
-				return d.ArgErr()
+				return d.Errf("persist: takes no value; write just 'persist' to keep tokens in Caddy's storage")
 			}
 			h.Persist = true
 

@@ -191,7 +191,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		{
 			name:    "persist with argument",
 			input:   "hubspot_identify {\n access_token x\n email y\n persist yes\n}",
-			wantErr: "wrong argument count",
+			wantErr: "persist: takes no value",
 		},
 		{
 			name:    "zero timeout",
@@ -272,6 +272,9 @@ func TestValidate(t *testing.T) {
 		{"loader url without portal", func(h *Handler) { h.LoaderURL = "https://cdn.example.com/l.js" }, "loader_url: set portal_id too"},
 		{"loader url invalid", func(h *Handler) { h.PortalID, h.LoaderURL = "42", "cdn.example.com/l.js" }, "loader_url: invalid URL"},
 		{"portal with loader url", func(h *Handler) { h.PortalID, h.LoaderURL = "42", "https://cdn.example.com/l.js" }, ""},
+		{"identity header with a space", func(h *Handler) {
+			h.IdentityFromResponse = &IdentityFromResponse{EmailHeader: "bad header", FirstNameHeader: "A", LastNameHeader: "B"}
+		}, `identity_from_response: invalid header name "bad header"`},
 		{"redis and persist", func(h *Handler) { h.Redis, h.Persist = &Redis{URL: "redis://127.0.0.1:6379"}, true }, "persist: not used with redis"},
 	}
 	for _, tt := range tests {

@@ -1,7 +1,10 @@
 package caddymodule
 
 import (
+	"fmt"
 	"net/http"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -30,6 +33,16 @@ const (
 	DefaultFirstNameHeader = "X-HubSpot-Identify-First-Name"
 	DefaultLastNameHeader  = "X-HubSpot-Identify-Last-Name"
 )
+
+// validate checks that the header names can occur in a response.
+func (f *IdentityFromResponse) validate() error {
+	for _, name := range []string{f.EmailHeader, f.FirstNameHeader, f.LastNameHeader} {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return fmt.Errorf("identity_from_response: invalid header name %q; use a name such as %s", name, DefaultEmailHeader)
+		}
+	}
+	return nil
+}
 
 func (f *IdentityFromResponse) setDefaults() {
 	if f.EmailHeader == "" {

@@ -234,6 +234,11 @@ func (h *Handler) validate() error {
 	if err := h.validatePortal(); err != nil {
 		return err
 	}
+	if h.IdentityFromResponse != nil {
+		if err := h.IdentityFromResponse.validate(); err != nil {
+			return err
+		}
+	}
 	if h.Redis != nil && h.Persist {
 		return fmt.Errorf("persist: not used with redis, which keeps the tokens already; remove one of them")
 	}

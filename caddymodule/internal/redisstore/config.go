@@ -145,7 +145,7 @@ func parseURL(rawURL string) (*redis.Options, error) {
 		return nil, invalid(redactedReason(shown) + "; " + urlExample)
 	}
 	if opts.TLSConfig != nil && opts.TLSConfig.InsecureSkipVerify {
-		return nil, invalid("skip_verify turns off certificate verification; remove it, and set CAFile to trust a private certificate authority")
+		return nil, invalid("skip_verify turns off certificate verification; remove it, and set a CA file (tls_ca) to trust a private certificate authority")
 	}
 	return opts, nil
 }
@@ -193,10 +193,10 @@ func redactURL(rawURL string) string {
 func (cfg Config) configureTLS(opts *redis.Options) error {
 	if opts.TLSConfig == nil {
 		if cfg.CAFile != "" {
-			return fmt.Errorf("redis: CAFile is set but the URL has no TLS; use rediss://")
+			return fmt.Errorf("redis: a CA file (tls_ca) is set but the URL has no TLS; use rediss://")
 		}
 		if cfg.ServerName != "" {
-			return fmt.Errorf("redis: ServerName is set but the URL has no TLS; use rediss://")
+			return fmt.Errorf("redis: a TLS server name (tls_server_name) is set but the URL has no TLS; use rediss://")
 		}
 		return nil
 	}
@@ -209,18 +209,18 @@ func (cfg Config) configureTLS(opts *redis.Options) error {
 		// milliseconds. Reading them now keeps that out of the first
 		// call's Timeout.
 		if _, err := x509.SystemCertPool(); err != nil {
-			return fmt.Errorf("redis: loading the system's certificate authorities: %w; set CAFile", err)
+			return fmt.Errorf("redis: loading the system's certificate authorities: %w; set a CA file (tls_ca)", err)
 		}
 		return nil
 	}
 
 	pem, err := os.ReadFile(cfg.CAFile)
 	if err != nil {
-		return fmt.Errorf("redis: reading CAFile: %w", err)
+		return fmt.Errorf("redis: reading the CA file (tls_ca): %w", err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(pem) {
-		return fmt.Errorf("redis: invalid CAFile %q: no PEM certificate found; give a file with one or more \"BEGIN CERTIFICATE\" blocks", cfg.CAFile)
+		return fmt.Errorf("redis: invalid CA file (tls_ca) %q: no PEM certificate found; give a file with one or more \"BEGIN CERTIFICATE\" blocks", cfg.CAFile)
 	}
 	opts.TLSConfig.RootCAs = roots
 	return nil

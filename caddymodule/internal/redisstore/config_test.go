@@ -33,7 +33,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"path too long", Config{URL: "redis://host/0/1"}, []string{"invalid URL path"}},
 		{"unknown option", Config{URL: "redis://host/0?colour=blue"}, []string{"unexpected option: colour"}},
 		{"timeout option", Config{URL: "redis://host/0?read_timeout=5s"}, []string{"read_timeout conflicts with Timeout"}},
-		{"skip_verify", Config{URL: "rediss://:" + secret + "@host/0?skip_verify=true"}, []string{"skip_verify", "CAFile"}},
+		{"skip_verify", Config{URL: "rediss://:" + secret + "@host/0?skip_verify=true"}, []string{"skip_verify", "tls_ca"}},
 		{"bad escape in password", Config{URL: "redis://user:" + secret + "%zz@host/0"}, []string{"percent-encode", "redis://user:xxxxx@host/0"}},
 		{"slash in password", Config{URL: "redis://user:" + secret + "/7@host/0"}, []string{"percent-encode"}},
 		{"question mark in password", Config{URL: "redis://user:" + secret + "?x@host/0"}, []string{"percent-encode"}},
@@ -41,10 +41,10 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"space in host", Config{URL: "redis://:" + secret + "@ho st/0"}, []string{"invalid character"}},
 		{"negative DB", Config{URL: "redis://host/0", Password: secret, DB: -1}, []string{"invalid DB -1"}},
 		{"negative Timeout", Config{URL: "redis://host/0", Password: secret, Timeout: -time.Millisecond}, []string{"invalid Timeout -1ms", "100ms"}},
-		{"CAFile without TLS", Config{URL: "redis://host/0", CAFile: notPEM}, []string{"CAFile", "rediss://"}},
-		{"ServerName without TLS", Config{URL: "redis://host/0", ServerName: "redis.test"}, []string{"ServerName", "rediss://"}},
-		{"CAFile missing", Config{URL: "rediss://host/0", CAFile: filepath.Join(dir, "absent.pem")}, []string{"reading CAFile", "absent.pem"}},
-		{"CAFile not PEM", Config{URL: "rediss://host/0", CAFile: notPEM}, []string{"invalid CAFile", "no PEM certificate"}},
+		{"CAFile without TLS", Config{URL: "redis://host/0", CAFile: notPEM}, []string{"tls_ca", "rediss://"}},
+		{"ServerName without TLS", Config{URL: "redis://host/0", ServerName: "redis.test"}, []string{"tls_server_name", "rediss://"}},
+		{"CAFile missing", Config{URL: "rediss://host/0", CAFile: filepath.Join(dir, "absent.pem")}, []string{"reading the CA file (tls_ca)", "absent.pem"}},
+		{"CAFile not PEM", Config{URL: "rediss://host/0", CAFile: notPEM}, []string{"invalid CA file (tls_ca)", "no PEM certificate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

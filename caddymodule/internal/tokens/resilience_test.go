@@ -420,3 +420,32 @@ func (m *memStore) Lock(_ context.Context, key string, _ time.Duration) (func(),
 		delete(m.locks, key)
 	}, true, nil
 }
+
+func TestRateLimitIsRollingWindow(t *testing.T) {
+	clock := newClock()
+	s := newResilientSource(t, clock, func(c *Config) { c.RateLimit, c.RateWindow = 3, 10*time.Second })
+	var calls atomic.Int64
+
+	// Three calls spread over the window use it up; a fourth must wait
+	// until the first leaves the window, never doubling the budget.
+	for i := range 3 {
+		if _, err := lookup(s, fmt.Sprintf("a%d", i), countingFetch(&calls)); err != nil {
+			t.Fatalf("lookup %d error = %v", i, err)
+		}
+		clock.Advance(3 * time.Second)
+	}
+	// Now 9s after the first call.
+	if _, err := lookup(s, "b", countingFetch(&calls)); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("fourth lookup within the window error = %v, want %v", err, ErrRateLimited)
+	}
+	clock.Advance(time.Second)
+	if _, err := lookup(s, "b", countingFetch(&calls)); err != nil {
+		t.Errorf("lookup after the first call left the window error = %v", err)
+	}
+	if _, err := lookup(s, "c", countingFetch(&calls)); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("lookup with the window full again error = %v, want %v", err, ErrRateLimited)
+	}
+	if got := calls.Load(); got != 4 {
+		t.Errorf("fetch calls = %d, want 4", got)
+	}
+}

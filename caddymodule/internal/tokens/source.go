@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 )
 
 // FetchFunc mints a new token. Its context is not tied to any one request,
@@ -68,9 +67,9 @@ type Config struct {
 	// waits, so a slow answer still fills the cache for the next page view.
 	FetchTimeout time.Duration
 
-	// RateLimit fetches are allowed per RateWindow; a lookup beyond that
-	// fails at once with ErrRateLimited instead of queueing. Zero RateLimit
-	// means no limit.
+	// RateLimit fetches are allowed in any rolling RateWindow; a lookup
+	// beyond that fails at once with ErrRateLimited instead of queueing.
+	// Zero RateLimit means no limit.
 	RateLimit  int
 	RateWindow time.Duration
 
@@ -113,7 +112,7 @@ type Source struct {
 	cache *lru
 
 	group   singleflight.Group
-	limiter *rate.Limiter
+	limiter *windowLimiter
 	breaker breaker
 
 	pauseMu     sync.Mutex
@@ -154,7 +153,7 @@ func New(cfg Config) *Source {
 		breaker: breaker{threshold: cfg.BreakerThreshold, cooldown: cfg.BreakerCooldown},
 	}
 	if cfg.RateLimit > 0 && cfg.RateWindow > 0 {
-		s.limiter = rate.NewLimiter(rate.Every(cfg.RateWindow/time.Duration(cfg.RateLimit)), cfg.RateLimit)
+		s.limiter = newWindowLimiter(cfg.RateLimit, cfg.RateWindow)
 	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	return s
@@ -263,9 +262,9 @@ func (s *Source) admit() error {
 		s.observe(EventCircuitOpen)
 		return ErrCircuitOpen
 	}
-	if s.limiter != nil && !s.limiter.AllowN(now, 1) {
+	if s.limiter != nil && !s.limiter.allow(now) {
 		// A probe the breaker let through must not stay claimed.
-		s.breaker.record(now, false)
+		s.breaker.cancelProbe()
 		s.observe(EventRateLimited)
 		return ErrRateLimited
 	}
