@@ -12,9 +12,9 @@ import (
 	"github.com/hsidentify/caddy-hubspot-identify/caddymodule/internal/visitor"
 )
 
-// IdentityFromResponse names the response headers from which an upstream
-// that knows who is signed in, but sits behind no auth proxy, tells the
-// module the visitor's identity. The headers are removed from every
+// IdentityFromResponse names the response headers in which an upstream
+// that has its own sign-in, but sits behind no auth proxy, sends the
+// visitor's identity to the module. The headers are removed from every
 // response, so they never reach the browser.
 type IdentityFromResponse struct {
 	// The header with the visitor's email. Default: X-HubSpot-Identify-Email

@@ -5,8 +5,8 @@
 #   KEY requests/s p50_us p99_us errors other_cpu_percent requests injected
 # with KEY such as visitor/proxy/30k/base, and one line per 100 MB transfer,
 #   big/PATH/CONFIG rss_growth_kb ttfb_ms bytes
-# and one line per wrk run of cold visitors with what the emulator saw,
-#   hubspot/CONFIG token_requests connections
+# and one line per wrk run with what the emulator counted,
+#   hubspot/KEY token_requests connections
 
 # machine prints what the numbers were measured on.
 machine() {
@@ -190,7 +190,7 @@ cold_rows() {
 	row "$label" "pages injected (%)" "" "$share" "" "100" "$(verdict 'a >= 99.5' "$share" "")"
 
 	local per_call
-	per_call=$(awk '$1 == "hubspot/module" { calls += $2; connections += $3 } END { printf "%.2f", calls ? connections / calls : 0 }' "$work/results")
+	per_call=$(awk '$1 == "hubspot/cold/module" { calls += $2; connections += $3 } END { printf "%.2f", calls ? connections / calls : 0 }' "$work/results")
 	row "$label" "new connections to HubSpot per token request" "" "$per_call" "" "" ""
 }
 
@@ -240,7 +240,7 @@ go_bench_rows() {
 
 # print_report prints the machine, the table and the notes below it.
 print_report() {
-	local errors load_other
+	local errors load_other disturbed
 
 	echo
 	echo "## Machine"
@@ -269,6 +269,9 @@ print_report() {
 		END { printf "a median of %.1f%% and at most %.1f%%", values[int((NR + 1) / 2)], values[NR] }')
 	echo
 	echo "Plain Caddy is the same binary and Caddyfile without hubspot_identify. wrk reported $errors errors over all runs."
+	disturbed=$(awk -v max="$quiet_percent" '$1 !~ /^(big|hubspot)\// && $6 >= max { n++ } END { print n + 0 }' "$work/results")
 	echo "Other processes on the machine used $load_other of the CPUs during the wrk runs,"
 	echo "$bench_other% during the Go benchmarks and $big_other% during the 100 MB transfers."
+	echo "$remeasured pairs of wrk runs were measured again because other processes used $quiet_percent% of the CPUs or more;"
+	echo "$disturbed of the wrk runs in the table were still disturbed. The script waited $waited s for other processes."
 }

@@ -10,7 +10,8 @@ package csp
 
 import "strings"
 
-// Decision is how an inline script can run under a response's policies.
+// Decision is the way an inline script can run under a response's
+// policies.
 type Decision struct {
 	// Nonce is the nonce to put on the script element, or "".
 	Nonce string
@@ -67,7 +68,7 @@ func AddHash(values []string, hash, nonce string) []string {
 	return amended
 }
 
-// verdict is what one policy says of an inline script.
+// verdict is one policy's ruling on an inline script.
 type verdict uint8
 
 const (

@@ -37,7 +37,7 @@ func Supported(coding string) bool {
 }
 
 // ErrTrailingData is returned when bytes follow the end of the compressed
-// stream, which means the body is not what its Content-Encoding says.
+// stream, which means the body does not match its Content-Encoding.
 var ErrTrailingData = errors.New("data after the end of the compressed stream")
 
 // Writer decodes what is written to it and writes the result to dst.
@@ -114,7 +114,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.waiting = false
 	w.feed.in <- p
 
-	// The decoder asks for input again only after it has used all of p,
+	// The decoder requests input again only after it has used all of p,
 	// unless the stream ended inside p.
 	w.waitForDecoder()
 	if w.err != nil {
@@ -152,7 +152,7 @@ func (w *Writer) Abort() {
 	}
 }
 
-// waitForDecoder blocks until the decoder asks for input or ends. A decoder
+// waitForDecoder blocks until the decoder requests input or ends. A decoder
 // that ended with input left over was given more than one stream.
 func (w *Writer) waitForDecoder() {
 	if w.waiting || w.finished {
@@ -186,8 +186,8 @@ func decodeAll(coding string, r io.Reader, dst io.Writer) error {
 	_, err = io.CopyBuffer(writerOnly{dst}, decoder, *buf)
 	if coding == "br" && err != nil && err.Error() == "brotli: excessive input" {
 		// andybalholm/brotli v1.3.0 reports this for some complete streams
-		// read in very small pieces, so it cannot be told apart from
-		// trailing data. The decoded stream was complete either way.
+		// read in very small pieces, so it cannot be distinguished
+		// from trailing data. The decoded stream was complete either way.
 		err = nil
 	}
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// FailureKind says how a failed fetch affects the fetches after it.
+// FailureKind is the effect of a failed fetch on the fetches after it.
 type FailureKind uint8
 
 const (
@@ -14,7 +14,7 @@ const (
 	// ones open the circuit breaker.
 	Transient FailureKind = iota
 
-	// RateLimited means HubSpot answered 429. Every fetch pauses for the
+	// RateLimited means HubSpot returned 429. Every fetch pauses for the
 	// time it asked for, because its limits are per account.
 	RateLimited
 
@@ -74,7 +74,7 @@ func (b *breaker) allow(now time.Time) bool {
 }
 
 // record updates the breaker with a fetch's outcome: a transient failure
-// or, when transient is false, an answer from HubSpot.
+// or, when transient is false, a response from HubSpot.
 func (b *breaker) record(now time.Time, transient bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -91,7 +91,7 @@ func (b *breaker) record(now time.Time, transient bool) {
 }
 
 // cancelProbe gives up a probe that allow let through but that did not
-// call HubSpot, without counting it as an answer.
+// call HubSpot, without counting it as a response.
 func (b *breaker) cancelProbe() {
 	b.mu.Lock()
 	defer b.mu.Unlock()

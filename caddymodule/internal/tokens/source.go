@@ -26,7 +26,7 @@ import (
 // later ones.
 type FetchFunc func(ctx context.Context) (string, error)
 
-// Event is what happened in a lookup, for metrics.
+// Event is the outcome of a lookup, for metrics.
 type Event uint8
 
 const (
@@ -64,7 +64,7 @@ type Config struct {
 	Capacity int
 
 	// FetchTimeout bounds one fetch. It is separate from how long a page
-	// waits, so a slow answer still fills the cache for the next page view.
+	// waits, so a slow response still fills the cache for the next page view.
 	FetchTimeout time.Duration
 
 	// RateLimit fetches are allowed in any rolling RateWindow; a lookup
@@ -73,8 +73,8 @@ type Config struct {
 	RateLimit  int
 	RateWindow time.Duration
 
-	// Classify tells how a fetch error affects later fetches; nil treats
-	// every error as Transient.
+	// Classify returns the effect of a fetch error on later fetches. Nil
+	// treats every error as Transient.
 	Classify func(error) Failure
 
 	// BreakerThreshold consecutive transient failures open the circuit
