@@ -33,15 +33,21 @@ func ResetScriptHash() string {
 // element wraps script text in a script element.
 func element(text []byte, nonce string) []byte {
 	b := make([]byte, 0, len(`<script nonce=""></script>`)+len(text)+len(nonce))
+	b = appendStartTag(b, nonce)
+	b = append(b, text...)
+	return append(b, "</script>"...)
+}
+
+// appendStartTag appends a script start tag with an escaped nonce attribute
+// when nonce is not empty.
+func appendStartTag(b []byte, nonce string) []byte {
 	b = append(b, "<script"...)
 	if nonce != "" {
 		b = append(b, ` nonce="`...)
 		b = appendAttributeValue(b, nonce)
 		b = append(b, '"')
 	}
-	b = append(b, '>')
-	b = append(b, text...)
-	return append(b, "</script>"...)
+	return append(b, '>')
 }
 
 // hashSource returns the CSP hash source, such as 'sha256-...', of text.

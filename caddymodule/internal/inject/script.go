@@ -31,8 +31,10 @@ const (
 // can end the script element or depend on the page's charset. Invalid UTF-8
 // bytes become U+FFFD.
 func Script(email, token, nonce string) []byte {
-	text := make([]byte, 0, len(scriptPrefix)+64+len(email)+len(token))
-	return element(appendScriptText(text, email, token), nonce)
+	b := make([]byte, 0, len(scriptPrefix)+96+len(email)+len(token)+len(nonce))
+	b = appendStartTag(b, nonce)
+	b = appendScriptText(b, email, token)
+	return append(b, "</script>"...)
 }
 
 // ScriptHash returns the Content-Security-Policy hash source, such as
