@@ -78,7 +78,7 @@ func TestRateLimitRejectsBeyondBudget(t *testing.T) {
 		t.Errorf("fetch calls = %d, want 2", got)
 	}
 
-	clock.Advance(10 * time.Second)
+	clock.Advance(10*time.Second + 100*time.Millisecond)
 	if _, err := lookup(s, "c", countingFetch(&calls)); err != nil {
 		t.Errorf("lookup after the window error = %v, want nil", err)
 	}
@@ -438,7 +438,9 @@ func TestRateLimitIsRollingWindow(t *testing.T) {
 	if _, err := lookup(s, "b", countingFetch(&calls)); !errors.Is(err, ErrRateLimited) {
 		t.Errorf("fourth lookup within the window error = %v, want %v", err, ErrRateLimited)
 	}
-	clock.Advance(time.Second)
+	// The limiter keeps a call counted up to one slot (a hundredth of the
+	// window) past the window, to err on the side of fewer calls.
+	clock.Advance(time.Second + 100*time.Millisecond)
 	if _, err := lookup(s, "b", countingFetch(&calls)); err != nil {
 		t.Errorf("lookup after the first call left the window error = %v", err)
 	}
@@ -447,5 +449,17 @@ func TestRateLimitIsRollingWindow(t *testing.T) {
 	}
 	if got := calls.Load(); got != 4 {
 		t.Errorf("fetch calls = %d, want 4", got)
+	}
+}
+
+func TestWindowLimiterMemoryIsFixed(t *testing.T) {
+	// A huge limit, as someone may set to turn limiting off, must not
+	// allocate per allowed call.
+	l := newWindowLimiter(10_000_000, 10*time.Second)
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		if !l.allow(now.Add(time.Duration(i) * time.Millisecond)) {
+			t.Fatalf("call %d rejected under a limit of ten million", i)
+		}
 	}
 }

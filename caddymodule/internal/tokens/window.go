@@ -5,32 +5,50 @@ import (
 	"time"
 )
 
+// windowSlots is how many slots a windowLimiter divides its window into.
+const windowSlots = 100
+
 // windowLimiter allows at most limit events in any rolling window, the way
 // HubSpot counts its ten-secondly limit, so a burst never exceeds the
-// configured budget. It remembers the times of the last limit events.
+// configured budget. It counts events per slot of window/windowSlots and
+// keeps a slot counted for one slot longer than the window, so it errs on
+// the side of fewer calls. Its memory does not depend on the limit.
 type windowLimiter struct {
-	window time.Duration
+	limit int
+	slot  int64 // nanoseconds
 
-	mu    sync.Mutex
-	times []time.Time // ring of the last len(times) allowed events
-	next  int         // index of the oldest entry
+	mu     sync.Mutex
+	counts [windowSlots + 1]int
+	stamps [windowSlots + 1]int64 // the slot number each count belongs to
 }
 
 func newWindowLimiter(limit int, window time.Duration) *windowLimiter {
-	return &windowLimiter{window: window, times: make([]time.Time, limit)}
+	return &windowLimiter{limit: limit, slot: max(int64(window)/windowSlots, 1)}
 }
 
 // allow records an event at now and reports true if fewer than limit
 // events were allowed within the window before it.
 func (l *windowLimiter) allow(now time.Time) bool {
+	current := now.UnixNano() / l.slot
+
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
-	oldest := l.times[l.next]
-	if !oldest.IsZero() && now.Sub(oldest) < l.window {
+	total := 0
+	for i, stamp := range l.stamps {
+		if current-stamp <= windowSlots {
+			total += l.counts[i]
+		}
+	}
+	if total >= l.limit {
 		return false
 	}
-	l.times[l.next] = now
-	l.next = (l.next + 1) % len(l.times)
+
+	i := current % int64(len(l.stamps))
+	if l.stamps[i] != current {
+		l.stamps[i] = current
+		l.counts[i] = 0
+	}
+	l.counts[i]++
 	return true
 }
