@@ -179,10 +179,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.metrics = m
 
+	// Concurrent cold lookups each need a connection; Go's default of two
+	// idle connections per host would make every other call open a new
+	// one, a TCP and TLS handshake added to a page's wait.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
 	h.client = &hubspot.Client{
 		Endpoint:    h.Endpoint,
 		AccessToken: h.accessToken,
-		HTTPClient:  &http.Client{Timeout: fetchTimeout},
+		HTTPClient:  &http.Client{Timeout: fetchTimeout, Transport: transport},
 	}
 	h.poolKey = h.sourceKey()
 	source, err := h.loadSource(ctx)
