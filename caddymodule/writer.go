@@ -28,7 +28,7 @@ type responseWriter struct {
 	visitor hubspot.Visitor
 
 	// reset is set for a page without a visitor that gets the widget
-	// reset instead of identification; marked is set when the request
+	// reset instead of identification. marked is set when the request
 	// carries the marker cookie of an identified browser.
 	reset  bool
 	marked bool
@@ -87,7 +87,7 @@ func (rw *responseWriter) WriteHeader(status int) {
 	rw.wroteHeader = true
 	rw.status = status
 
-	// The identity headers never reach the browser, whoever the visitor is.
+	// The identity headers never reach the browser, with or without a visitor.
 	if from := rw.handler.IdentityFromResponse; from != nil {
 		if rw.fromResponse {
 			rw.identifyFromResponse(header)
@@ -100,9 +100,10 @@ func (rw *responseWriter) WriteHeader(status int) {
 		return
 	}
 
+	injectable := isInjectable(status, header)
 	coding, decodable := contentCoding(header)
-	if !isInjectable(status, header) || !decodable {
-		if isInjectable(status, header) {
+	if !injectable || !decodable {
+		if injectable {
 			rw.handler.metrics.injections.WithLabelValues(resultContentEncoded).Inc()
 		}
 		rw.ResponseWriter.WriteHeader(status)

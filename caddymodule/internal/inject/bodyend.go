@@ -153,13 +153,7 @@ func (w *BodyEndWriter) keepTail(p []byte) {
 }
 
 func (w *BodyEndWriter) writeDst(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := w.dst.Write(p)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
+	n, err := writeFull(w.dst, p)
 	if err != nil {
 		w.err = err
 	}

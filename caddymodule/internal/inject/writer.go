@@ -13,8 +13,9 @@ const DefaultWindow = 64 << 10
 
 var errClosed = errors.New("inject: Write after Close")
 
-// Decision is what a Writer tells its caller before the first byte of the
-// body reaches dst, so the caller can commit the response headers.
+// Decision is the state a Writer reports to its caller before the first
+// byte of the body reaches dst, so the caller can commit the response
+// headers.
 type Decision uint8
 
 const (
@@ -103,7 +104,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 // that certainly come before the injection point and keeps looking, so a
 // streamed page keeps its timing and is still injected. Only an unfinished
 // tag, comment or character reference stays held. If that writes the first
-// bytes before the decision, the caller's commit sees Pending. Flush does
+// bytes before the decision, the caller's commit gets Pending. Flush does
 // not flush dst itself, and the caller has nothing to flush if commit was
 // not called.
 func (w *Writer) Flush() error {
@@ -267,19 +268,25 @@ func (w *Writer) writeAll(parts ...[]byte) error {
 	return nil
 }
 
-// writeDst writes p to dst and records the first failure, treating a short
-// write without an error as io.ErrShortWrite.
+// writeDst writes p to dst and records the first failure.
 func (w *Writer) writeDst(p []byte) (int, error) {
+	n, err := writeFull(w.dst, p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// writeFull writes p to dst, treating a short write without an error as
+// io.ErrShortWrite.
+func writeFull(dst io.Writer, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
 
-	n, err := w.dst.Write(p)
+	n, err := dst.Write(p)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
-	}
-	if err != nil {
-		w.err = err
 	}
 	return n, err
 }
