@@ -279,7 +279,7 @@ func resolveAccessToken(configured string) (string, error) {
 
 	token = strings.TrimSpace(token)
 	if token == "" {
-		return "", fmt.Errorf("access_token: resolved to an empty value; make sure the environment variable or file it names holds the token")
+		return "", fmt.Errorf("access_token: missing value: the placeholder resolved to an empty string; make sure the environment variable or file it names holds the token")
 	}
 	if strings.ContainsFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return "", fmt.Errorf("access_token: the resolved value contains spaces or control characters; check the environment variable or file it names")

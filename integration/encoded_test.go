@@ -47,7 +47,7 @@ func compress(t *testing.T, coding string, data []byte) []byte {
 }
 
 // encodedUpstream serves, at /<name>, a body with the Content-Encoding
-// given for it, whatever the request's Accept-Encoding says.
+// given for it, whatever the request's Accept-Encoding lists.
 func encodedUpstream(t *testing.T, bodies map[string]struct {
 	coding string
 	body   []byte

@@ -160,8 +160,8 @@ func TestReverseProxyInjectsForVisitor(t *testing.T) {
 			t.Errorf("upstream received %s = %q, want it removed for a visitor's page", name, got)
 		}
 	}
-	// reverse_proxy's transport may ask for gzip on its own, and then
-	// decodes the answer itself; the client's list must not get through.
+	// reverse_proxy's transport may request gzip on its own, and then
+	// decodes the response itself. The client's list must not get through.
 	if got := sent.Get("Accept-Encoding"); got != "" && got != "gzip" {
 		t.Errorf("upstream received Accept-Encoding = %q, want the client's removed", got)
 	}
@@ -360,7 +360,7 @@ func TestHubSpotFailureServesPageUnchanged(t *testing.T) {
 			}
 			// The page waits at most the 300ms timeout; the bound leaves
 			// room for a slow, loaded machine without hiding a wait on the
-			// 3s answer.
+			// 3s response.
 			if elapsed > 2*time.Second {
 				t.Errorf("page took %v, want it served within the timeout", elapsed)
 			}

@@ -23,7 +23,7 @@ const DefaultEndpoint = "https://api.hubapi.com/visitor-identification/2026-03/t
 const TokenLifetime = 12 * time.Hour
 
 // maxResponseBytes bounds how much of a response body is read. A token
-// response is well under 4 KiB; anything larger is not HubSpot's answer.
+// response is well under 4 KiB, so anything larger is not HubSpot's.
 const maxResponseBytes = 64 << 10
 
 // Visitor is the identity sent to HubSpot. Email is required. HubSpot uses
@@ -96,6 +96,6 @@ func (c *Client) CreateToken(ctx context.Context, v Visitor) (string, error) {
 	return created.Token, nil
 }
 
-// ErrMalformedResponse is returned when HubSpot answers 200 with a body that
-// carries no token.
+// ErrMalformedResponse is returned when HubSpot responds 200 with a body
+// that carries no token.
 var ErrMalformedResponse = errors.New("malformed token response")

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// APIError is a non-200 answer from HubSpot, carrying the fields of its
+// APIError is a non-200 response from HubSpot, carrying the fields of its
 // JSON error body that tell an operator what went wrong.
 type APIError struct {
 	// StatusCode is the HTTP status of the response.
@@ -30,7 +30,7 @@ type APIError struct {
 	// TEN_SECONDLY_ROLLING or DAILY.
 	PolicyName string
 
-	// RetryAfter is the wait the Retry-After header asks for, or zero.
+	// RetryAfter is the wait the Retry-After header requests, or zero.
 	RetryAfter time.Duration
 }
 

@@ -8,9 +8,9 @@ import (
 
 // The script text is scriptPrefix, a JSON object with the identification,
 // and scriptSuffix. It merges the identification into the settings the page
-// already has, and turns window.hsConversationsSettings into an accessor
-// property, so that a page script that later assigns a new settings object,
-// as HubSpot's documentation shows for loadImmediately, keeps the
+// already has. It also turns window.hsConversationsSettings into an accessor
+// property, so a page script that later assigns a new settings object (as
+// HubSpot's documentation shows for loadImmediately) keeps the
 // identification instead of replacing it.
 const (
 	scriptPrefix = `(function(id){var w=window,s=Object.assign(w.hsConversationsSettings||{},id);` +

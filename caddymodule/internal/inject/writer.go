@@ -175,9 +175,9 @@ func (w *Writer) hold(p []byte) {
 // offsets or -1 for none, and writes the held bytes and p to dst. It returns
 // how many bytes of p were written.
 //
-// The held bytes, the snippet and up to a window of p go out in one Write,
-// because compressors such as Caddy's encode judge a response by the size
-// of its first write, and the bytes before the point are often few.
+// The held bytes, the snippet and up to a window of p go out in one Write.
+// Compressors such as Caddy's encode judge a response by the size of its
+// first write, and the bytes before the point are often few.
 func (w *Writer) release(point int, p []byte) (int, error) {
 	var snippet []byte
 	if point >= 0 && w.snippet != nil {

@@ -35,9 +35,9 @@ func runWriter(t testing.TB, window int, chunks []string) writerRun {
 }
 
 // runSteps runs steps on a new Writer, closes it and checks the contract
-// that holds for every input: each Write returns len(p), commit runs once
-// before any byte reaches dst, and snippet runs once if and only if the
-// Writer injects. commit sees Pending only after a Flush.
+// that holds for every input. Each Write returns len(p), and commit runs
+// once, before any byte reaches dst. snippet runs once if and only if the
+// Writer injects, and commit gets Pending only after a Flush.
 func runSteps(t testing.TB, window int, steps []step) writerRun {
 	t.Helper()
 

@@ -1,13 +1,14 @@
-// Package tokens caches identification tokens per visitor, shares one
-// fetch among concurrent requests for the same visitor, and keeps fetches
-// within what HubSpot and the account can take: a client-side rate limit,
-// pauses after 429 and authentication failures, a circuit breaker for
-// outages, a negative cache for rejected visitors, and refresh ahead of
-// expiry. An optional shared Store, such as Redis, lets a cluster mint each
-// visitor's token once.
+// Package tokens caches identification tokens per visitor and shares one
+// fetch among concurrent requests for the same visitor.
 //
-// The package knows nothing of HubSpot: callers pass the fetch function and
-// a classifier for its errors.
+// It keeps fetches within what HubSpot and the account can take, with a
+// client-side rate limit, pauses after 429 and authentication failures, a
+// circuit breaker for outages, a negative cache for rejected visitors, and
+// refresh ahead of expiry. An optional shared Store, such as Redis, lets a
+// cluster mint each visitor's token once.
+//
+// The package does not depend on HubSpot: callers pass the fetch function
+// and a classifier for its errors.
 package tokens
 
 import (
